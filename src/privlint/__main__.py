@@ -1,0 +1,5 @@
+"""``python -m privlint``: the same as the ``privlint`` console script."""
+
+from privlint.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,395 @@
+"""The facts of one module: a small, plain, picklable intermediate representation.
+
+Why an IR instead of walking libcst trees in the solver: libcst nodes are heavy (pickling a tree is
+slower than re-parsing it), carry whitespace the analysis never needs, and have no positions
+without costly metadata. The extractor (``facts.extract``) lowers each module once into these
+frozen dataclasses, with positions attached only where a finding or a trace step can point. The
+result can be cached on disk or produced in a worker process, and the solver never sees libcst.
+
+Every expression and statement the solver does not model precisely is kept as ``Opaque`` with its
+sub-expressions, so taint still flows through syntax privlint does not understand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# (line, column, end_line, end_column); 1-based lines, 1-based columns in code points, end exclusive.
+Pos = tuple[int, int, int, int]
+NOPOS: Pos = (0, 0, 0, 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    value: Expr
+    attr: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    """``value[index]``; ``index`` is None for a slice (slicing keeps every kind)."""
+
+    value: Expr
+    index: Expr | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal. Strings are kept whole (recognisers need them); bytes are decoded latin-1."""
+
+    value: str | int | float | bool | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    value: Expr
+    name: str | None = None  # keyword name
+    star: str = ""  # "", "*" or "**"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: Expr
+    args: tuple[Arg, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class DictE:
+    """A dict display; an item whose key is None is a ``**mapping`` unpacking."""
+
+    items: tuple[tuple[Expr | None, Expr], ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class SeqE:
+    kind: str  # "list", "tuple", "set"
+    elts: tuple[Expr, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Starred:
+    value: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str  # "+", "%", "*", "//", ...
+    left: Expr
+    right: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    op: str  # "and" / "or": the value is one of the operands
+    values: tuple[Expr, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """A comparison or membership test: the result is a bool, whatever the operands carry."""
+
+    left: Expr
+    ops: tuple[str, ...]
+    comparators: tuple[Expr, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "not", "-", "+", "~"
+    operand: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class FStr:
+    """An f-string: literal text parts as ``Const``, the rest formatted expressions."""
+
+    parts: tuple[Expr, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class IfExp:
+    test: Expr
+    body: Expr
+    orelse: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda:
+    func: str  # qualified name of the lowered function (in ModuleFacts.functions)
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class CompFor:
+    target: Expr
+    iter: Expr
+    ifs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comp:
+    kind: str  # "list", "set", "dict", "gen"
+    elt: Expr
+    key: Expr | None  # dict comprehensions only
+    gens: tuple[CompFor, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Await:
+    value: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Yield:
+    value: Expr | None
+    is_from: bool
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Walrus:
+    target: str
+    value: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """Syntax the solver does not model: its value may carry whatever its parts carry."""
+
+    parts: tuple[Expr, ...]
+    pos: Pos
+
+
+Expr = (
+    Name | Attr | Sub | Const | Call | DictE | SeqE | Starred | BinOp | BoolOp | Compare | Unary
+    | FStr | IfExp | Lambda | Comp | Await | Yield | Walrus | Opaque
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Statements
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    targets: tuple[Expr, ...]  # Name / Attr / Sub / SeqE / Starred
+    value: Expr
+    pos: Pos
+    annotation: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AugAssign:
+    target: Expr
+    op: str
+    value: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class ExprStmt:
+    value: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    value: Expr | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Raise:
+    exc: Expr | None
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    test: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """``for target in iter`` (test None) or ``while test`` (target and iter None)."""
+
+    target: Expr | None
+    iter: Expr | None
+    test: Expr | None
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class WithItem:
+    ctx: Expr
+    target: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class With:
+    items: tuple[WithItem, ...]
+    body: tuple[Stmt, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    types: Expr | None
+    name: str | None
+    body: tuple[Stmt, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Try:
+    body: tuple[Stmt, ...]
+    handlers: tuple[Handler, ...]
+    orelse: tuple[Stmt, ...]
+    finalbody: tuple[Stmt, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    subject: Expr
+    cases: tuple[tuple[tuple[str, ...], tuple[Stmt, ...]], ...]  # (names bound by the pattern, body)
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """``global`` / ``nonlocal`` declarations."""
+
+    kind: str
+    names: tuple[str, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    targets: tuple[Expr, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class ImportBind:
+    """``local`` is bound to the qualified name ``target`` (a module or a name in a module)."""
+
+    local: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    binds: tuple[ImportBind, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class DefStmt:
+    """A ``def``/``class`` statement binding ``name`` to the lowered function or class ``qname``."""
+
+    name: str
+    qname: str
+    is_class: bool
+    decorators: tuple[Expr, ...]
+    pos: Pos
+
+
+Stmt = (
+    Assign | AugAssign | ExprStmt | Return | Raise | If | Loop | With | Try | Match | Scope | Delete
+    | Import | DefStmt
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Definitions
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: str  # "pos" (positional-or-keyword / positional-only), "kw", "*", "**"
+    default: Expr | None
+    annotation: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    qname: str  # module-qualified: "pkg.mod.Class.method", "pkg.mod.f.<locals>.g", "pkg.mod.<module>"
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    pos: Pos
+    cls: str | None = None  # qualified name of the class a method is defined in
+    parent: str | None = None  # qualified name of the enclosing function (closures)
+    decorators: tuple[Expr, ...] = ()
+    is_async: bool = False
+    is_lambda: bool = False
+    returns: Expr | None = None  # return annotation
+
+
+@dataclass(frozen=True, slots=True)
+class Class:
+    qname: str
+    name: str
+    bases: tuple[Expr, ...]
+    body: tuple[Stmt, ...]  # class-level statements (attributes; methods appear as DefStmt)
+    methods: tuple[tuple[str, str], ...]  # (method name, function qname)
+    decorators: tuple[Expr, ...]
+    pos: Pos
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A ``# privlint: ignore[CODES] reason`` comment (or a detect-secrets allowlist pragma)."""
+
+    line: int
+    codes: tuple[str, ...]
+    reason: str
+    own_line: bool  # the comment stands alone: it applies to the next statement
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    path: str  # as given to the scanner, "/"-separated
+    module: str  # dotted module name from the import roots
+    is_package: bool  # an __init__.py
+    body: Function  # the module's top level, as a function named "<module>"
+    functions: dict[str, Function] = field(default_factory=dict)
+    classes: dict[str, Class] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+    statement_lines: dict[int, tuple[int, int]] = field(default_factory=dict)  # line -> stmt span
+    lines: int = 0

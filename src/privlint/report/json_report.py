@@ -1,0 +1,35 @@
+"""The JSON report (shared/spec/report-json.md): stable keys, sorted findings, no line in ids."""
+
+from __future__ import annotations
+
+import json
+
+from privlint import __version__
+from privlint.findings import Finding
+from privlint.scan import ScanResult
+
+
+def finding_dict(f: Finding) -> dict:
+    return {
+        "rule": f.rule, "category": f.category, "severity": f.severity, "kinds": f.kinds,
+        "path": f.path, "line": f.line, "column": f.column, "end_line": f.end_line,
+        "end_column": f.end_column, "sink": f.sink, "field": f.field, "message": f.message,
+        "notes": f.notes,
+        "trace": [{"path": s.path, "line": s.line, "column": s.column, "step": s.step,
+                   "note": s.note} for s in f.trace],
+        "fingerprint": f.fingerprint,
+    }
+
+
+def as_dict(result: ScanResult) -> dict:
+    return {
+        "tool": {"name": "privlint", "version": __version__},
+        "findings": [finding_dict(f) for f in result.findings],
+        "errors": [{"path": e.path, "line": e.line, "column": e.column, "message": e.message}
+                   for e in result.errors],
+        "stats": result.stats,
+    }
+
+
+def render(result: ScanResult, color: bool = False) -> str:
+    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,186 @@
+"""The models the engine runs: sources, sinks, sanitizers and propagation, as plain data.
+
+Why a separate model layer: the engine (``privlint.solve``) knows no SDK by name. Everything it
+needs to know about a library — which call returns a user name, which argument of which method is a
+telemetry payload, which function hashes its input — lives in the TOML rule packs next to this
+module and reaches the engine as the ``RuleSet`` below. Adding an SDK is one pack entry.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceModel:
+    """A call, attribute or name whose value is born carrying ``kinds``."""
+
+    kinds: frozenset[str]
+    says: str  # "returns the login name"
+    fields: dict[str, frozenset[str]] = field(default_factory=dict)  # per-attribute kinds instead
+    item0: frozenset[str] = frozenset()  # extra kinds of element 0 (sys.argv[0] is a path)
+    whole_too: bool = True  # when ``fields`` is set, whether the whole value carries ``kinds``
+
+
+@dataclass(frozen=True)
+class KeyedModel:
+    """A mapping whose items are sources by key: the environment, request headers."""
+
+    table: str
+    whole: frozenset[str]  # kinds of the whole mapping (sending all of os.environ)
+    says: str
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    patterns: tuple[str, ...]  # fnmatch patterns on the key, case-insensitive
+    kinds: frozenset[str]
+    says: str
+
+    def matches(self, key: str) -> bool:
+        k = key.upper()
+        return any(fnmatch.fnmatchcase(k, p.upper()) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class CommandRule:
+    """A command line run through a subprocess whose output is a source."""
+
+    words: tuple[str, ...]  # every word must appear, in order ("git", "config", "user.email")
+    kinds: frozenset[str]
+    says: str
+
+
+@dataclass(frozen=True)
+class FileRule:
+    patterns: tuple[str, ...]  # fnmatch on the path text read
+    kinds: frozenset[str]
+    says: str
+
+
+@dataclass(frozen=True)
+class SinkModel:
+    """A telemetry API: which arguments are payload and how they are named in findings."""
+
+    name: str  # display name, e.g. "posthog.capture"
+    signatures: tuple[tuple[str, ...], ...]  # positional parameter orders, tried in turn
+    payload: tuple[str, ...] | None  # only these parameters are payload (None: every one)
+    not_payload: frozenset[str]
+    exclude_fields: tuple[str, ...]  # payload sub-fields that are vendor config ("headers.authorization")
+    url: str | None  # the argument that must name a telemetry endpoint for this to be a sink
+    keyed: tuple[str, str, str] | None  # (key param, value param, field prefix): set_tag(k, v)
+    event: str | None  # the parameter that names the event (for the catalog)
+    implicit_exception: bool  # with no payload argument it sends the exception being handled
+    family: str  # "segment", "posthog", "sentry", "http", ... for the catalog and messages
+
+
+@dataclass(frozen=True)
+class TypeModel:
+    """A call that returns an instance of a known type (a client, a span, a request object)."""
+
+    type: str
+    store: tuple[str, ...] = ()  # constructor parameters kept as fields of the instance
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A call whose result carries its inputs' kinds, recording ``note`` ("hashed", "encoded")."""
+
+    note: str
+    args: str = "all"  # "all" inputs, "receiver" only, "first" argument only
+
+
+@dataclass(frozen=True)
+class Sanitizer:
+    removes: frozenset[str] | None  # None: every kind
+
+
+@dataclass(frozen=True)
+class MethodEffect:
+    """What a container method does: merge into the receiver, read a key, copy, ..."""
+
+    effect: str
+
+
+@dataclass
+class RuleSet:
+    """Every model, indexed for the engine's lookups (all by resolved qualified name)."""
+
+    sources: dict[str, SourceModel] = field(default_factory=dict)
+    attr_sources: dict[str, SourceModel] = field(default_factory=dict)
+    name_sources: dict[str, SourceModel] = field(default_factory=dict)
+    keyed_objects: dict[str, KeyedModel] = field(default_factory=dict)
+    keyed_functions: dict[str, tuple[KeyedModel, int]] = field(default_factory=dict)
+    key_rules: dict[str, list[KeyRule]] = field(default_factory=dict)
+    runners: dict[str, int] = field(default_factory=dict)  # subprocess call -> command arg index
+    commands: list[CommandRule] = field(default_factory=list)
+    openers: dict[str, int] = field(default_factory=dict)  # call -> path arg (-1: receiver)
+    read_methods: frozenset[str] = frozenset()
+    read_functions: frozenset[str] = frozenset()
+    path_types: frozenset[str] = frozenset()
+    files: list[FileRule] = field(default_factory=list)
+    sinks: dict[str, SinkModel] = field(default_factory=dict)
+    types: dict[str, TypeModel] = field(default_factory=dict)
+    transforms: dict[str, Transform] = field(default_factory=dict)
+    method_transforms: dict[str, Transform] = field(default_factory=dict)
+    sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
+    method_sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
+    safe_attributes: frozenset[str] = frozenset()
+    attr_sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, MethodEffect] = field(default_factory=dict)
+    methods: dict[str, MethodEffect] = field(default_factory=dict)
+    exception_kinds: frozenset[str] = frozenset({"free-text"})
+    url_words: frozenset[str] = frozenset()
+    url_exclude_hosts: frozenset[str] = frozenset()
+    fresh: frozenset[str] = frozenset()  # calls returning a fresh random value (session ids)
+    fingerprint: str = ""
+
+    def key_kinds(self, table: str, key: str) -> KeyRule | None:
+        for rule in self.key_rules.get(table, ()):
+            if rule.matches(key):
+                return rule
+        return None
+
+    def command_kinds(self, words: list[str]) -> CommandRule | None:
+        for rule in self.commands:
+            it = iter(words)
+            if all(any(_word_match(w, x) for x in it) for w in rule.words):
+                return rule
+        return None
+
+    def file_kinds(self, path: str) -> FileRule | None:
+        for rule in self.files:
+            if any(fnmatch.fnmatch(path, p) for p in rule.patterns):
+                return rule
+        return None
+
+    def is_telemetry_url(self, text: str) -> bool:
+        """Whole words of the host labels and path segments, or of a constant's name."""
+        host, _, rest = _split_url(text)
+        if host and host.lower() in self.url_exclude_hosts:
+            return False
+        words = {w for w in _WORDS.split(f"{host} {rest.split('?')[0]}".lower()) if w}
+        return bool(words & self.url_words)
+
+    def is_telemetry_name(self, name: str) -> bool:
+        words = {w.lower() for w in _CAMEL.sub(r"\1_\2", name).split("_") if w}
+        return bool(words & self.url_words)
+
+
+_WORDS = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def _split_url(text: str) -> tuple[str, str, str]:
+    if "://" in text:
+        _, _, rest = text.partition("://")
+        host, sep, path = rest.partition("/")
+        return host.split("@")[-1].split(":")[0], sep, path
+    return "", "", text
+
+
+def _word_match(pattern: str, word: str) -> bool:
+    return fnmatch.fnmatchcase(word, pattern)

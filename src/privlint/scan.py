@@ -1,0 +1,97 @@
+"""The pipeline, end to end: discover → parse → facts → solve → findings → report data.
+
+Why one orchestrating function: each stage is a plain function of the previous stage's plain
+output, so this file is the map of the product; the CLI only turns arguments into a ``ScanRequest``
+and a ``ScanResult`` into bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from privlint.config import Config
+from privlint.discover import discover
+from privlint.facts import ir
+from privlint.findings import Finding, display_path, from_hits
+from privlint.parse import ParseError, parse_file
+from privlint.rules.loader import load_rules
+from privlint.solve.program import Program, ProjectConfig
+
+
+@dataclass
+class ScanRequest:
+    paths: list[str]
+    config: Config = field(default_factory=Config)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass
+class ScanError:
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    errors: list[ScanError]
+    stats: dict[str, object]
+
+
+def _selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    if select and not any(code.startswith(s) for s in select):
+        return False
+    return not any(code.startswith(i) for i in ignore)
+
+
+def run_scan(req: ScanRequest) -> ScanResult:
+    started = time.perf_counter()
+    cfg = req.config
+    found = discover(req.paths, cfg.exclude, cfg.root)
+    errors = [ScanError(display_path(p), 0, 0, reason) for p, reason in found.errors]
+    modules: list[ir.ModuleFacts] = []
+    lines = 0
+    for sf in found.files:
+        res = parse_file(sf)
+        if isinstance(res, ParseError):
+            errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
+            continue
+        modules.append(res)
+        lines += res.lines
+    rules = load_rules()
+    project = ProjectConfig(
+        sinks=frozenset(cfg.sinks), sanitizers=frozenset(cfg.sanitizers),
+        consent_checks=frozenset(cfg.consent_checks), sources=dict(cfg.sources),
+    )
+    program = Program(modules, rules, project)
+    hits = program.solve()
+    findings = from_hits(hits)
+    if found.report_only is not None:
+        wanted = found.report_only
+        findings = [f for f in findings if _touches(f, wanted)]
+    select = req.select or cfg.select
+    ignore = req.ignore or cfg.ignore
+    findings = [f for f in findings if _selected(f.rule, select, ignore)]
+    errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
+    stats = {
+        "files": len(found.files), "lines": lines,
+        "seconds": round(time.perf_counter() - started, 3), "cached_files": 0,
+        "functions": len(program.functions),
+        "analyses": sum(program.analyses.values()),
+    }
+    return ScanResult(findings, errors, stats)
+
+
+def _touches(f: Finding, wanted: set[str]) -> bool:
+    paths = {f.path} | {s.path for s in f.trace}
+    return any(str(Path(p).resolve()) in wanted for p in paths)
+
+
+def cwd() -> str:
+    return os.getcwd()

@@ -1,0 +1,652 @@
+"""What a call does to taint: library models from the rule packs, or a project function's summary.
+
+Resolution gives each call a set of candidate callees (``ext:`` library names, ``fn:``/``bound:``
+project functions, ``cls:`` project classes). A library callee is looked up in the rule set —
+sink, source, keyed lookup, command, file read, type, sanitizer, transform, container effect, in
+that order; a project callee's summary is applied by substituting the actual arguments for its
+symbolic parameters. A call nothing models passes its inputs' kinds to its result and says so
+(``via-unknown-call``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from privlint.facts import ir
+from privlint.rules.model import SinkModel, SourceModel
+from privlint.solve.summary import Hit, SinkSite, Summary
+from privlint.solve.values import (
+    EMPTY,
+    Flow,
+    Flows,
+    Step,
+    Val,
+    add_rest,
+    join,
+    join_all,
+    join_flows,
+    read_any,
+    read_field,
+    strip_kinds,
+    with_field,
+)
+
+if TYPE_CHECKING:
+    from privlint.solve.interp import Env, Interp
+    from privlint.solve.program import Program
+
+UNKNOWN = "via-unknown-call"
+Args = list[tuple[ir.Arg, Val]]
+
+
+def evaluate_call(prog: Program, it: Interp, e: ir.Call, env: Env) -> Val:
+    args: Args = [(a, it.eval(a.value, env)) for a in e.args]
+    receiver: Val | None = None
+    if isinstance(e.func, ir.Attr):
+        receiver = it.eval(e.func.value, env)
+        callee = it.load_attr(receiver, e.func.attr, e.func.pos, receiver)
+        method: str | None = e.func.attr
+    else:
+        callee = it.eval(e.func, env)
+        method = None
+    results: list[Val] = []
+    handled = False
+    for ref in sorted(callee.refs):
+        kind, _, name = ref.partition(":")
+        if kind in ("ext", "inst"):
+            r = external_call(prog, it, name, receiver if kind == "inst" else None, args, e, env)
+            if r is not None:
+                results.append(r)
+                handled = True
+        elif kind == "fn":
+            results.append(call_project(prog, it, name, None, args, e.pos, e, env))
+            handled = True
+        elif kind == "bound":
+            recv = receiver if receiver is not None else EMPTY
+            results.append(call_project(prog, it, name, recv, args, e.pos, e, env))
+            handled = True
+        elif kind == "cls":
+            results.append(construct(prog, it, name, args, e, env))
+            handled = True
+        elif kind == "keyedm":
+            obj, _, meth = name.rpartition(".")
+            if meth in ("get", "pop", "setdefault", "__getitem__") and args:
+                idx = args[0][1]
+                key = it.const_key(args[0][0].value, env, idx)
+                found = prog.keyed_lookup(obj, key, idx, it, e.pos)
+                default = args[1][1] if len(args) > 1 else EMPTY
+                results.append(join(found, default))
+                handled = True
+    if not handled and method is not None and receiver is not None:
+        r = method_model(prog, it, method, receiver, args, e, env)
+        if r is not None:
+            results.append(r)
+            handled = True
+    if not handled:
+        results.append(unknown_call(it, callee, receiver, args, e))
+    return join_all(results)
+
+
+def _inputs(receiver: Val | None, args: Args) -> Val:
+    vals = [v.flat() for _, v in args]
+    if receiver is not None:
+        vals.append(receiver.flat())
+    return join_all(vals)
+
+
+def unknown_call(it: Interp, callee: Val, receiver: Val | None, args: Args, e: ir.Call) -> Val:
+    """No model: the result may carry whatever went in (and is an object of that name)."""
+    out = _inputs(receiver, args)
+    refs = frozenset(f"inst:{r[4:]}" for r in callee.refs if r.startswith("ext:"))
+    out = out.replace(refs=refs, strs=frozenset(), ids=frozenset())
+    if out.tainted:
+        out = out.step(None, UNKNOWN)
+    return out
+
+
+# ====================================================================== library calls
+def external_call(prog: Program, it: Interp, name: str, receiver: Val | None, args: Args,
+                  e: ir.Call, env: Env) -> Val | None:
+    rules = prog.rules
+    results: list[Val] = []
+    matched = False
+    sink = rules.sinks.get(name)
+    if sink is not None and handle_sink(prog, it, sink, name, receiver, args, e):
+        matched = True
+    if name in prog.config.sources:
+        model = SourceModel(frozenset({prog.config.sources[name]}), "a value the project declares")
+        results.append(it.source_val(model, f"{name}()", e.pos))
+        matched = True
+    source = rules.sources.get(name)
+    if source is not None:
+        results.append(it.source_val(source, f"{name}()", e.pos))
+        matched = True
+    keyed = rules.keyed_functions.get(name)
+    if keyed is not None and args:
+        idx = args[0][1]
+        key = it.const_key(args[0][0].value, env, idx)
+        obj = next((o for o, m in rules.keyed_objects.items() if m is keyed[0]), name)
+        results.append(prog.keyed_lookup(obj, key, idx, it, e.pos))
+        if len(args) > 1:
+            results.append(args[1][1])
+        return join_all(results)
+    if name in rules.runners:
+        r = command_source(prog, it, name, args, e)
+        if r is not None:
+            results.append(r)
+            matched = True
+    if name in rules.openers and args:
+        path = args[rules.openers[name]][1] if rules.openers[name] < len(args) else EMPTY
+        t = "pathlib.Path" if "Path" in name else "file"
+        results.append(Val(refs=frozenset({f"inst:{t}", "file"}), strs=path.strs,
+                           names=path.names, flows=path.flat().flows))
+        matched = True
+    if name in rules.read_functions and args:
+        results.append(file_read(prog, it, args[0][1], e))
+        matched = True
+    typ = rules.types.get(name)
+    if typ is not None:
+        fields = {}
+        for param, val in bind_positional(typ.store, args).items():
+            fields[param] = val
+        results.append(Val(fields=fields, refs=frozenset({f"inst:{typ.type}"}),
+                           ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"})))
+        matched = True
+    if name in prog.config.sanitizers:
+        return EMPTY
+    san = rules.sanitizers.get(name)
+    if san is not None:
+        if san.removes is None:
+            return EMPTY
+        return strip_kinds(_inputs(receiver, args), san.removes)
+    tr = rules.transforms.get(name)
+    if tr is not None:
+        results.append(transform(it, tr.note, name, receiver, args, e, tr.args))
+        matched = True
+    eff = rules.functions.get(name)
+    if eff is not None:
+        results.append(function_effect(prog, it, eff.effect, args, e, env))
+        matched = True
+    if not matched:
+        return None
+    return join_all(results)
+
+
+def transform(it: Interp, note: str, name: str, receiver: Val | None, args: Args, e: ir.Call,
+              which: str = "all") -> Val:
+    if which == "receiver":
+        out = receiver.flat() if receiver is not None else EMPTY
+    elif which == "first":
+        out = args[0][1].flat() if args else EMPTY
+    else:
+        out = _inputs(receiver, args)
+    strs = frozenset()
+    if receiver is not None and not args and receiver.strs:
+        strs = receiver.strs  # "x".lower() keeps constant text for URL checks
+    out = out.replace(strs=strs, refs=frozenset(), ids=frozenset())
+    if out.tainted and note:
+        short = name.rsplit(".", 1)[-1]
+        what = f"{note} by {short}()"
+        step = Step(it.path, e.pos[0], e.pos[1], "transform", what)
+        out = out.map_flows(lambda f: f if note in f.notes else f.then(step, note))
+    return out
+
+
+def command_source(prog: Program, it: Interp, name: str, args: Args, e: ir.Call) -> Val | None:
+    idx = prog.rules.runners[name]
+    if idx >= len(args):
+        return None
+    cmd = args[idx][1]
+    words: list[str] = []
+    if cmd.fields:
+        for k in sorted(k for k in cmd.fields if isinstance(k, int)):
+            s = cmd.fields[k].strs
+            words.append(next(iter(s)) if len(s) == 1 else "\x00")
+    elif cmd.strs:
+        words = next(iter(sorted(cmd.strs))).split()
+    rule = prog.rules.command_kinds(words)
+    if rule is None:
+        return None
+    label = " ".join(w for w in words if w != "\x00")
+    model = SourceModel(rule.kinds, f"prints {rule.says}")
+    return it.source_val(model, f"`{label}`", e.pos)
+
+
+def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
+    paths = sorted(handle.strs) or [""]
+    out = EMPTY
+    for p in paths:
+        rule = prog.rules.file_kinds(p.replace("\x00", "*"))
+        if rule is None:
+            continue
+        label = f"the file {p.replace(chr(0), '…')!r}" if p else "a file"
+        out = join(out, it.source_val(SourceModel(rule.kinds, f"reads {rule.says}"), label, e.pos))
+    return out
+
+
+def function_effect(prog: Program, it: Interp, effect: str, args: Args, e: ir.Call,
+                    env: Env) -> Val:
+    if effect == "copy":
+        if not args:
+            return Val(ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"}))
+        out = EMPTY
+        for a, v in args:
+            if a.name is not None:
+                out = with_field(out, a.name, v)
+            elif a.star == "**" or out is EMPTY:
+                out = join(out, v)
+            else:
+                out = join(out, Val(v.all_flows()))
+        return out.replace(ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"}))
+    if effect == "getattr" and len(args) >= 2:
+        key = it.const_key(args[1][0].value, env, args[1][1])
+        base = args[0][1]
+        val = it.load_attr(base, key, e.pos, base) if isinstance(key, str) else read_any(base)
+        return join(val, args[2][1]) if len(args) > 2 else val
+    if effect == "setattr" and len(args) >= 3:
+        key = it.const_key(args[1][0].value, env, args[1][1])
+        target = args[0][0].value
+        if isinstance(key, str):
+            it.store_attr(ir.Attr(target, key, e.pos), args[2][1], env, e.pos)
+        else:
+            it.mutate(target, args[0][1], lambda b: add_rest(b, args[2][1]), env)
+        return EMPTY
+    return _inputs(None, args)
+
+
+def method_model(prog: Program, it: Interp, method: str, receiver: Val, args: Args, e: ir.Call,
+                 env: Env) -> Val | None:
+    """A method on an object no model or summary knows, recognised by its name."""
+    rules = prog.rules
+    assert isinstance(e.func, ir.Attr)
+    target = e.func.value
+    san = rules.method_sanitizers.get(method)
+    if san is not None:
+        return EMPTY if san.removes is None else strip_kinds(_inputs(receiver, args), san.removes)
+    if method in rules.read_methods and ("file" in receiver.refs or any(
+            r[5:] in rules.path_types for r in receiver.refs if r.startswith("inst:"))):
+        return file_read(prog, it, receiver, e)
+    eff = rules.methods.get(method)
+    if eff is not None:
+        return method_effect(it, eff.effect, target, receiver, args, e, env)
+    tr = rules.method_transforms.get(method)
+    if tr is not None:
+        return transform(it, tr.note, method, receiver, args, e, tr.args)
+    return None
+
+
+def method_effect(it: Interp, effect: str, target: ir.Expr, receiver: Val, args: Args, e: ir.Call,
+                  env: Env) -> Val:
+    step = Step(it.path, e.pos[0], e.pos[1], "container", f"added by .{e.func.attr}()")  # type: ignore[union-attr]
+    if effect == "merge":
+        merged = EMPTY
+        for a, v in args:
+            if a.name is not None:
+                merged = with_field(merged, a.name, v)
+            else:
+                merged = join(merged, v)
+        merged = merged.step(step)
+
+        def fn(b: Val) -> Val:
+            fields = dict(b.fields)
+            fields.update(merged.fields)
+            return Val(join_flows(b.flows, merged.flows), join_flows(b.rest, merged.rest), fields,
+                       b.refs, b.strs, b.names, b.ids)
+
+        it.mutate(target, receiver, fn, env)
+        return EMPTY
+    if effect == "add":
+        added = _inputs(None, [(a, v) for a, v in args if not isinstance(a.value, ir.Const)
+                               or a is args[-1][0]])
+        if added.tainted:
+            added = added.step(step)
+            it.mutate(target, receiver, lambda b: add_rest(b, added), env)
+        return EMPTY
+    if effect == "setdefault" and args:
+        key = it.const_key(args[0][0].value, env, args[0][1])
+        default = args[1][1] if len(args) > 1 else EMPTY
+        if key is not None and key not in receiver.fields and default.tainted:
+            it.mutate(target, receiver, lambda b: with_field(b, key, default.step(step)), env)
+        cur = read_field(receiver, key) if key is not None else read_any(receiver)
+        return join(cur, default)
+    if effect == "get":
+        if not args:
+            return read_any(receiver)
+        key = it.const_key(args[0][0].value, env, args[0][1])
+        cur = read_field(receiver, key) if key is not None else read_any(receiver)
+        default = args[1][1] if len(args) > 1 else EMPTY
+        return join(cur, default)
+    if effect == "receiver":
+        return receiver.replace(ids=frozenset())
+    if effect == "keys":
+        return Val(rest=join_flows(receiver.flows, receiver.rest))
+    return _inputs(receiver, args)
+
+
+# ====================================================================== sinks
+def bind_positional(params: tuple[str, ...], args: Args) -> dict[str, Val]:
+    out: dict[str, Val] = {}
+    pos = 0
+    for a, v in args:
+        if a.name is not None:
+            if a.name in params:
+                out[a.name] = v
+        elif a.star == "**":
+            for k, fv in v.fields.items():
+                if isinstance(k, str) and k in params:
+                    out[k] = fv
+        elif not a.star and pos < len(params):
+            out[params[pos]] = v
+            pos += 1
+    return out
+
+
+def bind_sink_args(model: SinkModel, args: Args) -> dict[str, Val]:
+    """Name every argument of a sink call by the signature whose positional order fits."""
+    positional = [v for a, v in args if a.name is None and not a.star]
+    keywords = {a.name for a, _ in args if a.name is not None}
+    chosen: tuple[str, ...] = model.signatures[-1] if model.signatures else ()
+    for sig in model.signatures:
+        if len(positional) <= len(sig) and not keywords & set(sig[: len(positional)]):
+            chosen = sig
+            break
+    out: dict[str, Val] = {}
+    i = 0
+    for a, v in args:
+        if a.name is not None:
+            out[a.name] = join(out.get(a.name, EMPTY), v)
+        elif a.star == "**":
+            for k, fv in v.fields.items():
+                out[str(k)] = join(out.get(str(k), EMPTY), fv)
+            loose = Val(v.flows, v.rest)
+            if loose.tainted:
+                out["**kwargs"] = join(out.get("**kwargs", EMPTY), loose)
+        elif a.star == "*":
+            out["*args"] = join(out.get("*args", EMPTY), v)
+        else:
+            name = chosen[i] if i < len(chosen) else f"args[{i}]"
+            out[name] = v
+            i += 1
+    return out
+
+
+def is_telemetry_endpoint(prog: Program, url: Val) -> bool:
+    rules = prog.rules
+    if any(rules.is_telemetry_url(s) for s in url.strs):
+        return True
+    if any(rules.is_telemetry_name(n) for n in url.names):
+        return True
+    inner = url.fields.get("url")
+    return inner is not None and inner is not url and is_telemetry_endpoint(prog, inner)
+
+
+def render_field(param: str, path: tuple) -> str:
+    out = param
+    for k in path:
+        out += f'["{k}"]' if isinstance(k, str) else f"[{k}]"
+    return out
+
+
+def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver: Val | None,
+                args: Args, e: ir.Call) -> bool:
+    bound = bind_sink_args(model, args)
+    if model.url is not None:
+        url = bound.get(model.url)
+        if url is None or not is_telemetry_endpoint(prog, url):
+            return False
+    site = SinkSite(model.name, model.family, it.path, e.pos[0], e.pos[1], e.pos[2], e.pos[3],
+                    it.func.qname)
+    it.summary.calls_sink = True
+    it.sink_calls.append(site)
+    payload: list[tuple[str, Val]] = []
+    if model.keyed is not None:
+        kparam, vparam, prefix = model.keyed
+        key = bound.get(kparam, EMPTY)
+        label = next(iter(key.strs)) if len(key.strs) == 1 else "…"
+        if key.tainted:
+            payload.append((f"{prefix} key", key))
+        if vparam in bound:
+            payload.append((f'{prefix}["{label}"]', bound[vparam]))
+        rest = {k: v for k, v in bound.items() if k not in (kparam, vparam)}
+    else:
+        rest = bound
+    for param, val in rest.items():
+        if param in model.not_payload:
+            continue
+        if model.payload is not None and param not in model.payload and not param.startswith(
+                ("*", "args[")):
+            continue
+        payload.append(("url query" if param == model.url else param, val))
+    if model.implicit_exception and not any(v.tainted for _, v in payload) and not args:
+        payload.append(("exception", it.current_exception()))
+    sink_step = Step(it.path, e.pos[0], e.pos[1], "sink", f"{model.name}(...) sends it")
+    for param, val in payload:
+        for path, flows in val.leaves():
+            field = render_field(param, path) if param != "url query" else param
+            if _excluded(model, field):
+                continue
+            for f in flows.values():
+                note_step = Step(it.path, e.pos[0], e.pos[1], "sink",
+                                 f"{model.name}({_argname(param)}=...) sends it as {field}")
+                it.record_hit(f.then(note_step), site, field, site)
+    del sink_step
+    return True
+
+
+def _argname(field: str) -> str:
+    return field.split("[", 1)[0].split(" ", 1)[0]
+
+
+def _excluded(model: SinkModel, field: str) -> bool:
+    if not model.exclude_fields:
+        return False
+    norm = field.lower().replace('["', ".").replace('"]', "").replace("[", ".").replace("]", "")
+    return any(norm == x or norm.startswith(x + ".") for x in model.exclude_fields)
+
+
+# ====================================================================== project functions
+def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str, Val]:
+    """Bind a call's arguments to a project function's parameters, as Python would."""
+    params = list(func.params)
+    out: dict[str, Val] = {}
+    if receiver is not None and params and params[0].kind == "pos":
+        out[params[0].name] = receiver
+        params = params[1:]
+    positional = [p for p in params if p.kind == "pos"]
+    star = next((p for p in params if p.kind == "*"), None)
+    dstar = next((p for p in params if p.kind == "**"), None)
+    names = {p.name for p in params if p.kind in ("pos", "kw")}
+    i = 0
+    extra_pos: dict = {}
+    unknown_spread = EMPTY
+    for a, v in args:
+        if a.name is not None:
+            if a.name in names:
+                out[a.name] = join(out.get(a.name, EMPTY), v)
+            elif dstar is not None:
+                extra_pos.setdefault("**", {})[a.name] = v
+        elif a.star == "**":
+            for k, fv in v.fields.items():
+                if k in names:
+                    out[str(k)] = join(out.get(str(k), EMPTY), fv)
+                elif dstar is not None:
+                    extra_pos.setdefault("**", {})[k] = fv
+            unknown_spread = join(unknown_spread, Val(v.flows, v.rest))
+        elif a.star == "*":
+            unknown_spread = join(unknown_spread, read_any(v))
+        elif i < len(positional):
+            out[positional[i].name] = v
+            i += 1
+        else:
+            extra_pos.setdefault("*", []).append(v)
+    if star is not None:
+        items = extra_pos.get("*", [])
+        sv = Val(fields=dict(enumerate(items)))
+        if unknown_spread.tainted:
+            sv = add_rest(sv, unknown_spread)
+        out[star.name] = sv
+    if dstar is not None:
+        dv = Val(fields=dict(extra_pos.get("**", {})))
+        if unknown_spread.tainted:
+            dv = add_rest(dv, unknown_spread)
+        out[dstar.name] = dv
+    if unknown_spread.tainted:
+        for p in positional[i:]:
+            out[p.name] = join(out.get(p.name, EMPTY), unknown_spread)
+    return out
+
+
+def substitute(v: Val, binding: dict[str, Val], call_step: Step, depth: int = 0) -> Val:
+    """Replace the callee's parameter origins in ``v`` by what the caller passed."""
+    if not v.tainted or depth > 8:
+        return v
+    own: Flows = {}
+    out = EMPTY
+    for o, f in v.flows.items():
+        if o.param is None:
+            own[o] = f
+            continue
+        out = join(out, _actual(binding, o, f, call_step))
+    rest: Flows = {}
+    for o, f in v.rest.items():
+        if o.param is None:
+            rest[o] = f
+        else:
+            rest = join_flows(rest, _actual(binding, o, f, call_step).all_flows())
+    fields = {k: substitute(fv, binding, call_step, depth + 1) for k, fv in v.fields.items()}
+    base = Val(own, rest, fields, v.refs, v.strs, v.names, v.ids)
+    return join(base, out)
+
+
+def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noqa: ANN001
+    actual = binding.get(o.param, EMPTY)
+    for k in o.access:
+        actual = read_field(actual, k)
+    if not actual.tainted:
+        return actual
+    callee_steps = f.trace
+    notes = f.notes
+
+    def extend(g: Flow) -> Flow:
+        trace = (*g.trace, call_step, *callee_steps)
+        return Flow(g.origin, trace[:80], g.notes | notes)
+
+    return actual.map_flows(extend)
+
+
+def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, args: Args,
+                 pos: ir.Pos, e: ir.Call | None, env: Env | None = None) -> Val:
+    func, mod = prog.functions[qname]
+    if qname in prog.config.sanitizers:
+        return EMPTY
+    binding = bind_params(func, receiver, args)
+    summary: Summary = prog.summary_of(qname, it.func.qname)
+    short = func.name if not func.cls else f"{func.cls.rsplit('.', 1)[-1]}.{func.name}"
+    call_step = Step(it.path, pos[0], pos[1], "call", f"passed to {short}()")
+    if qname in prog.config.sinks:
+        model = SinkModel(qname.rsplit(".", 1)[-1] if False else qname, ((),), None,
+                          frozenset(), (), None, None, None, False, "project")
+        if e is not None:
+            named = [(ir.Arg(a.value, a.name or p.name, a.star), v) for (a, v), p in
+                     zip(args, [p for p in func.params if p.kind == "pos"][1 if receiver is not None
+                                                                           else 0:] + [None] * 64,
+                         strict=False) if p is not None or a.name]
+            handle_sink(prog, it, model, qname, receiver, named or args, e)
+    # sink hits through the callee: findings land here, or travel up as our own wrapper hits
+    if summary.hits:
+        landing = SinkSite(short, "wrapper", it.path, pos[0], pos[1], pos[2], pos[3],
+                           it.func.qname)
+        it.summary.calls_sink = True
+        it.sink_calls.append(landing)
+        for h in summary.hits:
+            actual = _actual(binding, h.flow.origin, h.flow, call_step)
+            for _path, flows in actual.leaves():
+                for f in flows.values():
+                    if f.origin.param is not None:
+                        it.summary.hits.append(Hit(f, h.sink, h.field, landing))
+                    else:
+                        it.findings.append(Hit(f, h.sink, h.field, landing))
+    elif summary.calls_sink:
+        it.summary.calls_sink = True
+    result = substitute(summary.ret, binding, Step(it.path, pos[0], pos[1], "return",
+                                                   f"returned by {short}()"))
+    # effects on the caller's arguments, attributes and globals
+    if summary.param_effects and e is not None and env is not None:
+        params = [p for p in func.params]
+        if receiver is not None and params:
+            recv_param = params[0].name
+            eff = summary.param_effects.get(recv_param)
+            if eff is not None and isinstance(e.func, ir.Attr):
+                new = substitute(eff, binding, call_step)
+                it.mutate(e.func.value, receiver, lambda b: join(b, _structure(new)), env)
+        for (a, v), pname in _arg_params(func, receiver, args):
+            eff = summary.param_effects.get(pname)
+            if eff is not None:
+                new = substitute(eff, binding, call_step)
+                it.mutate(a.value, v, lambda b, n=new: join(b, _structure(n)), env)
+    for cls, attr, v in summary.attr_stores:
+        prog.write_attr(cls, attr, substitute(v, binding, call_step), it)
+    for module, name, v in summary.global_stores:
+        prog.write_global(module, name, substitute(v, binding, call_step), it)
+    return result
+
+
+def _structure(v: Val) -> Val:
+    return v.replace(refs=frozenset(), ids=frozenset())
+
+
+def _arg_params(func: ir.Function, receiver: Val | None, args: Args) -> list[tuple[tuple[ir.Arg, Val], str]]:
+    params = [p for p in func.params if p.kind == "pos"]
+    if receiver is not None:
+        params = params[1:]
+    out = []
+    i = 0
+    for a, v in args:
+        if a.name is not None:
+            out.append(((a, v), a.name))
+        elif not a.star and i < len(params):
+            out.append(((a, v), params[i].name))
+            i += 1
+    return out
+
+
+def construct(prog: Program, it: Interp, cls: str, args: Args, e: ir.Call, env: Env) -> Val:
+    """``C(...)`` for a project class: run ``__init__`` (or the dataclass fields) on a new object."""
+    obj = Val(refs=frozenset({f"obj:{cls}"}), ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"}))
+    init = prog.find_method(cls, "__init__")
+    if init is not None:
+        func, _ = prog.functions[init]
+        binding = bind_params(func, obj, args)
+        summary = prog.summary_of(init, it.func.qname)
+        call_project(prog, it, init, obj, args, e.pos, None)
+        if func.params:
+            eff = summary.param_effects.get(func.params[0].name)
+            if eff is not None:
+                step = Step(it.path, e.pos[0], e.pos[1], "call", f"passed to {cls.rsplit('.', 1)[-1]}()")
+                obj = join(obj, _structure(substitute(eff, binding, step)))
+        return obj
+    fields = _record_fields(prog, cls)
+    if fields:
+        bound = bind_positional(tuple(fields), args)
+        step = Step(it.path, e.pos[0], e.pos[1], "attribute", f"stored in {cls.rsplit('.', 1)[-1]}")
+        for name, v in bound.items():
+            stored = v.step(step) if v.tainted else v
+            obj = with_field(obj, name, stored)
+            prog.write_attr(cls, name, stored, it)
+    return obj
+
+
+def _record_fields(prog: Program, cls: str) -> list[str]:
+    """Field order of a dataclass / NamedTuple / attrs / pydantic class: its annotated attributes."""
+    out: list[str] = []
+    for c in reversed(prog.mro(cls)):
+        klass, _ = prog.classes[c]
+        for s in klass.body:
+            if isinstance(s, ir.Assign) and s.annotation is not None:
+                for t in s.targets:
+                    if isinstance(t, ir.Name) and t.id not in out:
+                        out.append(t.id)
+    return out
+
+
+__all__ = ["evaluate_call", "call_project", "construct", "Hit"]

@@ -1,0 +1,629 @@
+"""Abstract interpretation of one function body over ``Val``s.
+
+The interpreter walks the statements in order with an environment of variables, joins the
+environments where control flow merges, iterates loops to a fixpoint, and asks the program
+(``solve.program``) for everything outside the function: globals, class attributes, the summaries of
+project functions, and the rule models for library calls. It records:
+
+* hits of source-born flows on sinks → findings, landing on this call;
+* hits of parameter-born flows on sinks → the summary (this function is a sink wrapper);
+* what reaches the return value, and what was written into parameters, ``self`` and globals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from privlint.facts import ir
+from privlint.solve.summary import Hit, SinkSite, Summary, param_origin
+from privlint.solve.values import (
+    EMPTY,
+    Flow,
+    Origin,
+    Step,
+    Val,
+    add_rest,
+    join,
+    join_all,
+    read_any,
+    read_field,
+    strip_kinds,
+    with_field,
+)
+
+if TYPE_CHECKING:
+    from privlint.rules.model import SinkModel, SourceModel
+    from privlint.solve.program import Program
+
+Env = dict[str, Val]
+MAX_LOOP = 4
+UNKNOWN = "via-unknown-call"
+
+
+class Interp:
+    def __init__(self, prog: Program, mod: ir.ModuleFacts, func: ir.Function) -> None:
+        self.prog = prog
+        self.rules = prog.rules
+        self.mod = mod
+        self.func = func
+        self.path = mod.path
+        self.is_module = func.name == "<module>"
+        self.summary = Summary()
+        self.findings: list[Hit] = []
+        self.globals_declared: set[str] = set()
+        self.nonlocals: set[str] = set()
+        self.exc_stack: list[Val] = []
+        self.params: dict[str, Val] = {}
+        self.sink_calls: list[SinkSite] = []
+        self.class_body = func.cls if func.name == "<class>" else None
+        self.final_env: Env = {}
+        self.self_class = func.cls if func.cls and func.params and not _is_static(func) else None
+
+    # ================================================================== entry
+    def run(self, bindings: Env | None = None) -> Summary:
+        env: Env = {}
+        for i, p in enumerate(self.func.params):
+            line, col = self.func.pos[0], self.func.pos[1]
+            origin = param_origin(self.func.qname, p.name, self.path, line, col)
+            step = Step(self.path, line, col, "param", f"{self.func.name}() receives it as {p.name}")
+            v = Val({origin: Flow(origin, (step,))}, ids=frozenset({f"param:{p.name}"}))
+            if p.annotation is not None:
+                v = join(v, self.type_of_annotation(p.annotation))
+            if i == 0 and self.self_class and p.kind == "pos":
+                kind = "cls" if _is_classmethod(self.func) else "obj"
+                v = v.replace(refs=v.refs | {f"{kind}:{self.self_class}"})
+            if p.default is not None:
+                v = join(v, self.eval(p.default, env).replace(ids=frozenset()))
+            env[p.name] = v
+            self.params[p.name] = v
+        if bindings:
+            env.update(bindings)
+        out = self.block(self.func.body, env)
+        final = out if out is not None else env
+        for name, start in self.params.items():
+            end = final.get(name)
+            if end is not None and end is not start and (end.fields or end.rest):
+                self.summary.param_effects[name] = end
+        self.final_env = final
+        return self.summary
+
+    # ================================================================== statements
+    def block(self, stmts: tuple[ir.Stmt, ...], env: Env | None) -> Env | None:
+        for s in stmts:
+            if env is None:
+                return None
+            env = self.stmt(s, env)
+        return env
+
+    def stmt(self, s: ir.Stmt, env: Env) -> Env | None:
+        meth = getattr(self, "s_" + type(s).__name__)
+        return meth(s, env)
+
+    def s_ExprStmt(self, s: ir.ExprStmt, env: Env) -> Env | None:
+        self.eval(s.value, env)
+        return env
+
+    def s_Assign(self, s: ir.Assign, env: Env) -> Env | None:
+        value = self.eval(s.value, env)
+        if s.annotation is not None and not value.refs:
+            value = join(value, self.type_of_annotation(s.annotation))
+        for t in s.targets:
+            self.assign(t, value, env, s.pos)
+        return env
+
+    def s_AugAssign(self, s: ir.AugAssign, env: Env) -> Env | None:
+        cur = self.eval(s.target, env)
+        value = self.eval(s.value, env)
+        if s.op == "|" and (cur.fields or value.fields):
+            new = join(cur, value)
+        else:
+            new = join(cur.flat() if s.op != "+" or not isinstance(s.target, ir.Name) else cur, value)
+            if s.op != "+":
+                new = join(cur, value.flat())
+        self.assign(s.target, new.replace(ids=cur.ids), env, s.pos)
+        return env
+
+    def s_Return(self, s: ir.Return, env: Env) -> Env | None:
+        if s.value is not None:
+            v = self.eval(s.value, env)
+            step = Step(self.path, s.pos[0], s.pos[1], "return", f"{self.func.name}() returns it")
+            self.summary.ret = join(self.summary.ret, v.step(step))
+        return None
+
+    def s_Raise(self, s: ir.Raise, env: Env) -> Env | None:
+        if s.exc is not None:
+            self.eval(s.exc, env)
+        return None
+
+    def s_If(self, s: ir.If, env: Env) -> Env | None:
+        self.eval(s.test, env)
+        a = self.block(s.body, dict(env))
+        b = self.block(s.orelse, dict(env))
+        return join_env(a, b)
+
+    def s_Loop(self, s: ir.Loop, env: Env) -> Env | None:
+        cur: Env = env
+        iterable = self.eval(s.iter, env) if s.iter is not None else EMPTY
+        for _ in range(MAX_LOOP):
+            body_env = dict(cur)
+            if s.test is not None:
+                self.eval(s.test, body_env)
+            if s.target is not None:
+                self.assign(s.target, self.element(iterable), body_env, s.pos, record=False)
+            out = self.block(s.body, body_env)
+            merged = join_env(cur, out)
+            if merged is None or env_signature(merged) == env_signature(cur):
+                cur = merged if merged is not None else cur
+                break
+            cur = merged
+        return self.block(s.orelse, dict(cur))
+
+    def s_With(self, s: ir.With, env: Env) -> Env | None:
+        for item in s.items:
+            v = self.eval(item.ctx, env)
+            if item.target is not None:
+                self.assign(item.target, v, env, s.pos)
+        return self.block(s.body, env)
+
+    def s_Try(self, s: ir.Try, env: Env) -> Env | None:
+        before = dict(env)
+        body = self.block(s.body, env)
+        after_body = self.block(s.orelse, dict(body)) if body is not None else None
+        results = [after_body]
+        start = join_env(before, body) or before
+        for h in s.handlers:
+            henv = dict(start)
+            if h.types is not None:
+                self.eval(h.types, henv)
+            exc = self.exception_value(h)
+            if h.name:
+                henv[h.name] = exc
+            self.exc_stack.append(exc)
+            results.append(self.block(h.body, henv))
+            self.exc_stack.pop()
+        merged: Env | None = None
+        for r in results:
+            merged = join_env(merged, r)
+        if s.finalbody:
+            fin = self.block(s.finalbody, dict(merged if merged is not None else start))
+            if merged is None or fin is None:
+                return None
+            return fin
+        return merged
+
+    def s_Match(self, s: ir.Match, env: Env) -> Env | None:
+        subject = self.eval(s.subject, env)
+        out: Env | None = None
+        for names, body in s.cases:
+            cenv = dict(env)
+            for n in names:
+                cenv[n] = read_any(subject)
+            out = join_env(out, self.block(body, cenv))
+        return join_env(out, env)
+
+    def s_Scope(self, s: ir.Scope, env: Env) -> Env | None:
+        (self.globals_declared if s.kind == "global" else self.nonlocals).update(s.names)
+        return env
+
+    def s_Delete(self, s: ir.Delete, env: Env) -> Env | None:
+        for t in s.targets:
+            if isinstance(t, ir.Name):
+                env.pop(t.id, None)
+        return env
+
+    def s_Import(self, s: ir.Import, env: Env) -> Env | None:
+        for b in s.binds:
+            if not b.local:
+                continue
+            if b.local == "*":
+                for name, v in self.prog.star_import(b.target).items():
+                    self.bind_name(name, v, env)
+                continue
+            self.bind_name(b.local, self.prog.resolve(b.target), env)
+        return env
+
+    def s_DefStmt(self, s: ir.DefStmt, env: Env) -> Env | None:
+        ref = f"cls:{s.qname}" if s.is_class else f"fn:{s.qname}"
+        v = Val(refs=frozenset({ref}))
+        for d in s.decorators:
+            self.eval(d, env)
+        if not s.is_class:
+            v = self.prog.decorated(s.qname, v, self)
+            self.prog.note_closure(s.qname, env, self)
+        self.bind_name(s.name, v, env)
+        return env
+
+    # ================================================================== binding
+    def bind_name(self, name: str, v: Val, env: Env) -> None:
+        if self.class_body is not None:
+            self.prog.write_attr(self.class_body, name, v, self)
+            env[name] = v
+            return
+        if self.is_module or name in self.globals_declared:
+            self.prog.write_global(self.mod.module, name, v, self)
+            if self.is_module:
+                env[name] = v
+            return
+        env[name] = v
+
+    def assign(self, target: ir.Expr, value: Val, env: Env, pos: ir.Pos, record: bool = True) -> None:
+        if isinstance(target, ir.Name):
+            v = value
+            if record and value.tainted:
+                v = value.step(Step(self.path, pos[0], pos[1], "assign", f"assigned to {target.id}"))
+            v = v.replace(names=v.names | {target.id})
+            self.bind_name(target.id, v, env)
+        elif isinstance(target, ir.SeqE):
+            star_seen = False
+            for i, t in enumerate(target.elts):
+                if isinstance(t, ir.Starred):
+                    star_seen = True
+                    self.assign(t.value, Val(rest=read_any(value).all_flows()), env, pos, record)
+                elif star_seen:
+                    self.assign(t, read_any(value), env, pos, record)
+                else:
+                    self.assign(t, read_field(value, i), env, pos, record)
+        elif isinstance(target, ir.Starred):
+            self.assign(target.value, value, env, pos, record)
+        elif isinstance(target, ir.Attr):
+            self.store_attr(target, value, env, pos)
+        elif isinstance(target, ir.Sub):
+            self.store_item(target, value, env, pos)
+
+    def store_attr(self, target: ir.Attr, value: Val, env: Env, pos: ir.Pos) -> None:
+        base = self.eval(target.value, env)
+        step = Step(self.path, pos[0], pos[1], "attribute", f"stored in .{target.attr}")
+        stored = value.step(step) if value.tainted else value
+        for ref in base.refs:
+            kind, _, name = ref.partition(":")
+            if kind == "obj" or kind == "cls":
+                self.prog.write_attr(name, target.attr, stored, self)
+            elif kind == "mod":
+                self.prog.write_global(name, target.attr, stored, self)
+        self.mutate(target.value, base, lambda b: with_field(b, target.attr, stored), env)
+
+    def store_item(self, target: ir.Sub, value: Val, env: Env, pos: ir.Pos) -> None:
+        base = self.eval(target.value, env)
+        key = self.const_key(target.index, env) if target.index is not None else None
+        if value.tainted:
+            where = f'["{key}"]' if isinstance(key, str) else f"[{key}]" if key is not None else "[...]"
+            value = value.step(Step(self.path, pos[0], pos[1], "container", f"stored in {where}"))
+        if key is None:
+            self.mutate(target.value, base, lambda b: add_rest(b, value), env)
+        else:
+            self.mutate(target.value, base, lambda b: with_field(b, key, value), env)
+
+    def mutate(self, expr: ir.Expr, base: Val, fn, env: Env) -> None:  # noqa: ANN001
+        """Apply ``fn`` to the value ``expr`` denotes, and to every alias of it in scope."""
+        new = fn(base)
+        if isinstance(expr, ir.Name):
+            self.bind_name(expr.id, new.replace(ids=base.ids, names=base.names), env)
+        elif isinstance(expr, ir.Attr | ir.Sub):
+            self.assign(expr, new, env, expr.pos, record=False)
+        if base.ids:
+            for name, v in list(env.items()):
+                if v.ids & base.ids and not (isinstance(expr, ir.Name) and name == expr.id):
+                    env[name] = join(v, fn(v)) if v is not base else fn(v)
+        for ref in base.refs:
+            if ref.startswith("param:"):
+                pass
+
+    # ================================================================== expressions
+    def eval(self, e: ir.Expr, env: Env) -> Val:
+        meth = getattr(self, "e_" + type(e).__name__)
+        return meth(e, env)
+
+    def e_Const(self, e: ir.Const, env: Env) -> Val:
+        if isinstance(e.value, str):
+            v = Val(strs=frozenset({e.value}) if len(e.value) < 2048 else frozenset())
+            src = self.prog.literal_source(e.value, self, e.pos)
+            return join(v, src) if src is not None else v
+        return EMPTY
+
+    def e_Name(self, e: ir.Name, env: Env) -> Val:
+        v = self.load_name(e.id, env)
+        model = self.rules.name_sources.get(e.id)
+        if model is not None and e.id not in env:
+            v = join(v, self.source_val(model, e.id, e.pos))
+        return v
+
+    def load_name(self, name: str, env: Env) -> Val:
+        if name in env and name not in self.globals_declared:
+            return env[name]
+        return self.prog.load_free(self.func, self.mod, name, self)
+
+    def e_Attr(self, e: ir.Attr, env: Env) -> Val:
+        base = self.eval(e.value, env)
+        return self.load_attr(base, e.attr, e.pos, base)
+
+    def load_attr(self, base: Val, attr: str, pos: ir.Pos, receiver: Val | None = None) -> Val:
+        if attr in self.rules.safe_attributes:
+            return EMPTY
+        out = read_field(base, attr)
+        out = out.replace(refs=frozenset(), names=base.names | {attr}) if out is not EMPTY else out
+        for ref in base.refs:
+            out = join(out, self.prog.attr_of_ref(ref, attr, self, pos, base))
+        san = self.rules.attr_sanitizers.get(attr)
+        if san is not None:
+            out = strip_kinds(out, san.removes)
+        return out
+
+    def e_Sub(self, e: ir.Sub, env: Env) -> Val:
+        base = self.eval(e.value, env)
+        if e.index is None:
+            return base.flat().replace(refs=frozenset()) if base.fields else base
+        idx = self.eval(e.index, env)
+        key = self.const_key(e.index, env, idx)
+        keyed = [r for r in base.refs if r.startswith("keyed:")]
+        if keyed:
+            return join_all(self.prog.keyed_lookup(r[6:], key, idx, self, e.pos) for r in keyed)
+        if key is None:
+            return read_any(base)
+        return read_field(base, key)
+
+    def const_key(self, index: ir.Expr | None, env: Env, val: Val | None = None) -> str | int | None:
+        if isinstance(index, ir.Const) and isinstance(index.value, str | int) and not isinstance(
+                index.value, bool):
+            return index.value
+        if isinstance(index, ir.Unary) and index.op == "-" and isinstance(index.operand, ir.Const):
+            return None
+        if val is None and index is not None:
+            val = self.eval(index, env)
+        if val is not None and len(val.strs) == 1 and not val.tainted:
+            return next(iter(val.strs))
+        return None
+
+    def e_DictE(self, e: ir.DictE, env: Env) -> Val:
+        fields: dict = {}
+        rest: Val = EMPTY
+        for k, v in e.items:
+            val = self.eval(v, env)
+            if k is None:
+                for fk, fv in val.fields.items():
+                    fields[fk] = fv
+                rest = join(rest, Val(val.flows, val.rest))
+                continue
+            kv = self.eval(k, env)
+            key = self.const_key(k, env, kv)
+            if val.tainted:
+                where = f'["{key}"]' if isinstance(key, str) else f"[{key}]" if key is not None \
+                    else "[...]"
+                val = val.step(Step(self.path, v.pos[0], v.pos[1], "container",
+                                    f"put in a dict at {where}"))
+            if key is None:
+                rest = join(rest, Val(join(kv, val).all_flows()))
+            else:
+                fields[key] = val
+        return Val(rest=rest.all_flows(), fields=fields,
+                   ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"}))
+
+    def e_SeqE(self, e: ir.SeqE, env: Env) -> Val:
+        fields: dict = {}
+        rest = EMPTY
+        star = False
+        for i, el in enumerate(e.elts):
+            if isinstance(el, ir.Starred):
+                star = True
+                rest = join(rest, self.eval(el.value, env).flat())
+                continue
+            v = self.eval(el, env)
+            if star or e.kind == "set":
+                rest = join(rest, v.flat())
+            else:
+                fields[i] = v
+        return Val(rest=rest.all_flows(), fields=fields,
+                   ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"}))
+
+    def e_Starred(self, e: ir.Starred, env: Env) -> Val:
+        return self.eval(e.value, env)
+
+    def e_BinOp(self, e: ir.BinOp, env: Env) -> Val:
+        left = self.eval(e.left, env)
+        right = self.eval(e.right, env)
+        if e.op == "|" and (left.fields or right.fields):
+            return join(left, right).replace(ids=frozenset())
+        strs: frozenset[str] = frozenset()
+        if e.op == "+":
+            strs = _concat(left.strs, right.strs)
+        elif e.op == "%":
+            strs = left.strs
+        out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names)
+        if out.tainted and e.op in ("%", "+") and (left.strs or right.strs):
+            out = out.step(Step(self.path, e.pos[0], e.pos[1], "transform", "formatted into a string"))
+        return out
+
+    def e_BoolOp(self, e: ir.BoolOp, env: Env) -> Val:
+        vals = [self.eval(v, env) for v in e.values]
+        if e.op == "and":
+            # `a and b` is `a` when a is falsy (then a carries no identifier) else `b`
+            return join(vals[-1], join_all(_falsy_part(v) for v in vals[:-1]))
+        return join_all(vals)
+
+    def e_Compare(self, e: ir.Compare, env: Env) -> Val:
+        self.eval(e.left, env)
+        for c in e.comparators:
+            self.eval(c, env)
+        return EMPTY
+
+    def e_Unary(self, e: ir.Unary, env: Env) -> Val:
+        v = self.eval(e.operand, env)
+        return EMPTY if e.op == "not" else v.flat()
+
+    def e_FStr(self, e: ir.FStr, env: Env) -> Val:
+        vals = [self.eval(p, env) for p in e.parts]
+        texts = [""]
+        for p, v in zip(e.parts, vals, strict=True):
+            piece = {str(p.value)} if isinstance(p, ir.Const) else (v.strs if len(v.strs) == 1 else
+                                                                    {"\x00"})
+            texts = [t + x for t in texts for x in piece][:8]
+        out = Val(join_all(v.flat() for v in vals).flows, strs=frozenset(texts))
+        for p, v in zip(e.parts, vals, strict=True):
+            if not isinstance(p, ir.Const):
+                out = out.replace(names=out.names | v.names)
+        if out.tainted:
+            out = out.step(Step(self.path, e.pos[0], e.pos[1], "transform", "formatted into a string"))
+            out = self.prog.stringified(vals, out, self, e.pos)
+        return out
+
+    def e_IfExp(self, e: ir.IfExp, env: Env) -> Val:
+        self.eval(e.test, env)
+        body = self.eval(e.body, env)
+        orelse = self.eval(e.orelse, env)
+        if _chooses_from_fixed_set(e.test, e.body):
+            body = EMPTY
+        if _chooses_from_fixed_set(e.test, e.orelse, negated=True):
+            orelse = EMPTY
+        return join(body, orelse)
+
+    def e_Lambda(self, e: ir.Lambda, env: Env) -> Val:
+        self.prog.note_closure(e.func, env, self)
+        return Val(refs=frozenset({f"fn:{e.func}"}))
+
+    def e_Comp(self, e: ir.Comp, env: Env) -> Val:
+        cenv = dict(env)
+        for g in e.gens:
+            it = self.eval(g.iter, cenv)
+            self.assign(g.target, self.element(it), cenv, e.pos, record=False)
+            for cond in g.ifs:
+                self.eval(cond, cenv)
+        elt = self.eval(e.elt, cenv)
+        if e.kind == "dict" and e.key is not None:
+            elt = join(elt, self.eval(e.key, cenv).flat())
+        return Val(rest=elt.all_flows())
+
+    def e_Await(self, e: ir.Await, env: Env) -> Val:
+        return self.eval(e.value, env)
+
+    def e_Yield(self, e: ir.Yield, env: Env) -> Val:
+        if e.value is not None:
+            v = self.eval(e.value, env)
+            step = Step(self.path, e.pos[0], e.pos[1], "return", f"{self.func.name}() yields it")
+            self.summary.ret = join(self.summary.ret, Val(rest=v.step(step).all_flows())
+                                    if not e.is_from else v.step(step))
+        return EMPTY
+
+    def e_Walrus(self, e: ir.Walrus, env: Env) -> Val:
+        v = self.eval(e.value, env)
+        self.assign(ir.Name(e.target, e.pos), v, env, e.pos)
+        return v
+
+    def e_Opaque(self, e: ir.Opaque, env: Env) -> Val:
+        return Val(join_all(self.eval(p, env).flat() for p in e.parts).flows)
+
+    def e_Call(self, e: ir.Call, env: Env) -> Val:
+        return self.prog.call(self, e, env)
+
+    # ================================================================== helpers
+    def element(self, it: Val) -> Val:
+        """One element of an iterable (a for loop's target)."""
+        return read_any(it)
+
+    def exception_value(self, h: ir.Handler) -> Val:
+        line, col = h.pos[0], h.pos[1]
+        kinds = self.rules.exception_kinds
+        origin = Origin(kinds, f"exception {h.name}" if h.name else "the exception",
+                        "the exception's message", self.path, line, col, self.func.qname)
+        step = Step(self.path, line, col, "source", "an exception's message can carry anything")
+        return Val({origin: Flow(origin, (step,))}, refs=frozenset({"exc"}))
+
+    def current_exception(self) -> Val:
+        return self.exc_stack[-1] if self.exc_stack else EMPTY
+
+    def source_val(self, model: SourceModel, label: str, pos: ir.Pos, by: str = "api") -> Val:
+        line, col = pos[0], pos[1]
+        step_note = f"{label} {_says(model.says)}"
+
+        def flow(kinds: frozenset[str], lab: str = label) -> dict[Origin, Flow]:
+            o = Origin(kinds, lab, model.says, self.path, line, col, self.func.qname, by)
+            return {o: Flow(o, (Step(self.path, line, col, "source", step_note),))}
+
+        fields = {k: Val(flow(kinds, f"{label}.{k}")) for k, kinds in model.fields.items()}
+        if model.item0:
+            fields[0] = Val(flow(model.item0, f"{label}[0]"))
+        whole = flow(model.kinds) if model.kinds and model.whole_too else {}
+        if model.fields or model.item0:
+            return Val(rest=whole, fields=fields)
+        return Val(whole)
+
+    def type_of_annotation(self, ann: ir.Expr) -> Val:
+        v = self.eval(ann, {})
+        refs = set()
+        for r in v.refs:
+            kind, _, name = r.partition(":")
+            if kind == "ext":
+                refs.add(f"inst:{name}")
+            elif kind == "cls":
+                refs.add(f"obj:{name}")
+        if isinstance(ann, ir.Sub):  # Optional[T], list[T]
+            inner = self.type_of_annotation(ann.index) if ann.index is not None else EMPTY
+            refs |= inner.refs
+        if isinstance(ann, ir.BinOp):  # T | None
+            refs |= self.type_of_annotation(ann.left).refs | self.type_of_annotation(ann.right).refs
+        return Val(refs=frozenset(refs))
+
+    def record_hit(self, flow: Flow, sink: SinkSite, field: str, landing: SinkSite) -> None:
+        hit = Hit(flow, sink, field, landing)
+        if flow.origin.param is not None:
+            self.summary.hits.append(hit)
+        else:
+            self.findings.append(hit)
+
+
+def _says(says: str) -> str:
+    if says.startswith(("returns", "is", "reads", "prints", "carries")):
+        return says
+    return f"returns {says}"
+
+
+def _is_static(func: ir.Function) -> bool:
+    return any(isinstance(d, ir.Name) and d.id == "staticmethod" for d in func.decorators)
+
+
+def _is_classmethod(func: ir.Function) -> bool:
+    return any(isinstance(d, ir.Name) and d.id == "classmethod" for d in func.decorators)
+
+
+def _falsy_part(v: Val) -> Val:
+    return EMPTY  # a falsy identifier ("" or None) identifies no one
+
+
+def _concat(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    left = a or frozenset({"\x00"})
+    right = b or frozenset({"\x00"})
+    if left == {"\x00"} and right == {"\x00"}:
+        return frozenset()
+    return frozenset(x + y for x in left for y in right if len(x) + len(y) < 4096)
+
+
+def _chooses_from_fixed_set(test: ir.Expr, chosen: ir.Expr, negated: bool = False) -> bool:
+    """``x if x in KNOWN else "other"``: the result is one of a fixed set of constants."""
+    if not isinstance(test, ir.Compare) or len(test.ops) != 1:
+        return False
+    op = test.ops[0]
+    wanted = ("not in", "!=") if negated else ("in", "==")
+    if op not in wanted:
+        return False
+    return _same_expr(test.left, chosen)
+
+
+def _same_expr(a: ir.Expr, b: ir.Expr) -> bool:
+    if isinstance(a, ir.Name) and isinstance(b, ir.Name):
+        return a.id == b.id
+    if isinstance(a, ir.Attr) and isinstance(b, ir.Attr):
+        return a.attr == b.attr and _same_expr(a.value, b.value)
+    return False
+
+
+def join_env(a: Env | None, b: Env | None) -> Env | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = join(out[k], v) if k in out else v
+    return out
+
+
+def env_signature(env: Env) -> tuple:
+    return tuple(sorted((k, v.signature()) for k, v in env.items()))

@@ -1,0 +1,361 @@
+"""The whole-program solver: name resolution, shared state, and the fixpoint over functions.
+
+Every function (module bodies and class bodies included) is analysed by ``Interp`` with its
+parameters symbolic. Results that other functions depend on — summaries, module globals, class
+attributes — live here; when one changes, exactly the functions that read it are analysed again
+(a worklist), so the work done is proportional to what a change can affect. Each function is
+analysed a bounded number of times; where the bound cuts a fixpoint short, its findings say so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from privlint.facts import ir
+from privlint.rules.model import RuleSet
+from privlint.solve import calls
+from privlint.solve.interp import Env, Interp
+from privlint.solve.summary import Hit, Summary
+from privlint.solve.values import EMPTY, Flow, Origin, Step, Val, join, read_field
+
+MAX_ANALYSES = 12
+MAX_RESOLVE_DEPTH = 8
+
+
+@dataclass
+class ProjectConfig:
+    """What the project's configuration adds to the models (config.md)."""
+
+    sinks: frozenset[str] = frozenset()
+    sanitizers: frozenset[str] = frozenset()
+    consent_checks: frozenset[str] = frozenset()
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+class Program:
+    def __init__(self, modules: list[ir.ModuleFacts], rules: RuleSet,
+                 config: ProjectConfig | None = None) -> None:
+        self.rules = rules
+        self.config = config or ProjectConfig()
+        self.modules: dict[str, ir.ModuleFacts] = {m.module: m for m in modules}
+        self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = {}
+        self.classes: dict[str, tuple[ir.Class, ir.ModuleFacts]] = {}
+        for m in modules:
+            self.functions[m.body.qname] = (m.body, m)
+            for q, f in m.functions.items():
+                self.functions[q] = (f, m)
+            for q, c in m.classes.items():
+                self.classes[q] = (c, m)
+                body = ir.Function(f"{q}.<body>", "<class>", (), c.body, c.pos, cls=q,
+                                   parent=c.parent)
+                self.functions[body.qname] = (body, m)
+        self.summaries: dict[str, Summary] = {}
+        self.findings: dict[str, list[Hit]] = {}
+        self.globals: dict[tuple[str, str], Val] = {}
+        self.attrs: dict[tuple[str, str], Val] = {}
+        self.closures: dict[str, Env] = {}
+        self.final_envs: dict[str, Env] = {}
+        self.callers: dict[str, set[str]] = defaultdict(set)
+        self.readers: dict[tuple, set[str]] = defaultdict(set)
+        self.analyses: dict[str, int] = defaultdict(int)
+        self.bound_hit: set[str] = set()
+        self._dirty: set[str] = set()
+        self._current: str | None = None
+        self._mro_cache: dict[str, list[str]] = {}
+
+    # ================================================================== fixpoint
+    def solve(self) -> list[Hit]:
+        order = [m.body.qname for m in self.modules.values()]
+        order += [q for q in self.functions if q.endswith(".<body>")]
+        order += [q for q in self.functions if q not in set(order)]
+        queue = deque(order)
+        queued = set(order)
+        while queue:
+            q = queue.popleft()
+            queued.discard(q)
+            if self.analyses[q] >= MAX_ANALYSES:
+                self.bound_hit.add(q)
+                continue
+            self.analyses[q] += 1
+            for dep in self.analyze(q):
+                if dep not in queued:
+                    queued.add(dep)
+                    queue.append(dep)
+        hits = [h for q in sorted(self.findings) for h in self.findings[q]]
+        if self.bound_hit:
+            hits = [Hit(h.flow.then(None, "bound-hit"), h.sink, h.field, h.landing, True)
+                    if h.landing.func in self.bound_hit else h for h in hits]
+        return hits
+
+    def analyze(self, qname: str) -> set[str]:
+        func, mod = self.functions[qname]
+        self._dirty = set()
+        self._current = qname
+        it = Interp(self, mod, func)
+        summary = it.run()
+        self.final_envs[qname] = it.final_env
+        self.findings[qname] = it.findings
+        old = self.summaries.get(qname)
+        self.summaries[qname] = summary
+        deps = set(self._dirty)
+        if old is None or old.signature() != summary.signature():
+            deps |= self.callers.get(qname, set())
+        self._current = None
+        return deps
+
+    def summary_of(self, qname: str, caller: str) -> Summary:
+        self.callers[qname].add(caller)
+        return self.summaries.get(qname) or Summary()
+
+    # ================================================================== shared state
+    def write_global(self, module: str, name: str, v: Val, it: Interp) -> None:
+        if v.tainted and any(o.param for o in v.all_flows()):
+            it.summary.global_stores.append((module, name, v))
+            v = _without_params(v)
+        self._write((module, name), self.globals, v)
+
+    def write_attr(self, cls: str, attr: str, v: Val, it: Interp) -> None:
+        if v.tainted and any(o.param for o in v.all_flows()):
+            it.summary.attr_stores.append((cls, attr, v))
+            v = _without_params(v)
+        self._write(("attr", cls, attr), self.attrs, v, key=(cls, attr))
+
+    def _write(self, dep: tuple, table: dict, v: Val, key: tuple | None = None) -> None:
+        k = key or dep
+        old = table.get(k)
+        v = v.replace(ids=frozenset())
+        new = v if old is None else join(old, v)
+        if old is None or old.signature() != new.signature():
+            table[k] = new
+            self._dirty |= self.readers.get(dep, set())
+
+    def read_global(self, module: str, name: str) -> Val | None:
+        if self._current:
+            self.readers[(module, name)].add(self._current)
+        return self.globals.get((module, name))
+
+    def read_attr(self, cls: str, attr: str, it: Interp, pos: ir.Pos) -> Val:
+        out = EMPTY
+        for c in self.mro(cls):
+            if self._current:
+                self.readers[("attr", c, attr)].add(self._current)
+            v = self.attrs.get((c, attr))
+            if v is not None:
+                out = join(out, v)
+        if out.tainted:
+            name = cls.rsplit(".", 1)[-1]
+            out = out.step(Step(it.path, pos[0], pos[1], "attribute", f"read from {name}.{attr}"))
+        return out
+
+    def note_closure(self, qname: str, env: Env, it: Interp) -> None:
+        self.closures[qname] = dict(env)
+
+    # ================================================================== names
+    def alias(self, dotted: str) -> str:
+        aliases = self.rules.aliases
+        if not aliases:
+            return dotted
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            head = ".".join(parts[:i])
+            if head in aliases:
+                return ".".join([aliases[head], *parts[i:]])
+        return dotted
+
+    def resolve(self, dotted: str, depth: int = 0) -> Val:
+        """The value a fully qualified name denotes: project definitions first, else a library."""
+        if dotted in self.functions and not dotted.endswith(">"):
+            return Val(refs=frozenset({f"fn:{dotted}"}))
+        if dotted in self.classes:
+            return Val(refs=frozenset({f"cls:{dotted}"}))
+        if dotted in self.modules:
+            return Val(refs=frozenset({f"mod:{dotted}"}))
+        parts = dotted.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            head = ".".join(parts[:i])
+            if head in self.modules:
+                v = self.read_global(head, parts[i])
+                if v is None:
+                    sub = ".".join(parts[: i + 1])
+                    if sub in self.modules:
+                        v = Val(refs=frozenset({f"mod:{sub}"}))
+                    else:
+                        return EMPTY
+                for attr in parts[i + 1:]:
+                    v = self.plain_attr(v, attr, depth + 1)
+                return v
+        return Val(refs=frozenset({f"ext:{self.alias(dotted)}"}))
+
+    def plain_attr(self, v: Val, attr: str, depth: int) -> Val:
+        out = read_field(v, attr)
+        for ref in v.refs:
+            kind, _, name = ref.partition(":")
+            if kind == "mod" and depth < MAX_RESOLVE_DEPTH:
+                out = join(out, self.resolve(f"{name}.{attr}", depth))
+            elif kind in ("ext", "inst"):
+                out = join(out, Val(refs=frozenset({f"{kind}:{name}.{attr}"})))
+        return out
+
+    def star_import(self, target: str) -> dict[str, Val]:
+        if target not in self.modules:
+            return {}
+        out = {}
+        for (m, name), v in list(self.globals.items()):
+            if m == target and not name.startswith("_"):
+                out[name] = v
+        if self._current:
+            for name in self.modules[target].functions:
+                out.setdefault(name.rsplit(".", 1)[-1], EMPTY)
+        return out
+
+    def load_free(self, func: ir.Function, mod: ir.ModuleFacts, name: str, it: Interp) -> Val:
+        """A name not bound in the function: enclosing functions, the module, then builtins."""
+        if func.name != "<module>" or it.globals_declared:
+            for scope in (func.qname, func.parent):
+                if scope is None:
+                    continue
+                env = self.closures.get(scope) if scope == func.qname else (
+                    self.final_envs.get(scope))
+                if env and name in env:
+                    return env[name]
+            v = self.read_global(mod.module, name)
+            if v is not None:
+                return v
+        elif (mod.module, name) in self.globals:
+            return self.globals[(mod.module, name)]
+        return Val(refs=frozenset({f"ext:{self.alias(name)}"}))
+
+    # ================================================================== classes
+    def mro(self, cls: str) -> list[str]:
+        cached = self._mro_cache.get(cls)
+        if cached is not None:
+            return cached
+        out: list[str] = []
+        todo = [cls]
+        while todo and len(out) < 32:
+            c = todo.pop(0)
+            if c in out or c not in self.classes:
+                continue
+            out.append(c)
+            klass, mod = self.classes[c]
+            for base in klass.bases:
+                for ref in self._static_refs(base, mod):
+                    if ref.startswith("cls:"):
+                        todo.append(ref[4:])
+        self._mro_cache[cls] = out
+        return out
+
+    def _static_refs(self, e: ir.Expr, mod: ir.ModuleFacts) -> frozenset[str]:
+        if isinstance(e, ir.Name):
+            v = self.globals.get((mod.module, e.id))
+            if v is None:
+                for s in mod.body.body:
+                    if isinstance(s, ir.Import):
+                        for b in s.binds:
+                            if b.local == e.id:
+                                return self.resolve(b.target).refs
+                    if isinstance(s, ir.DefStmt) and s.name == e.id and s.is_class:
+                        return frozenset({f"cls:{s.qname}"})
+                return frozenset()
+            return v.refs
+        if isinstance(e, ir.Attr):
+            base = self._static_refs(e.value, mod)
+            out: set[str] = set()
+            for r in base:
+                if r.startswith("mod:"):
+                    out |= self.resolve(f"{r[4:]}.{e.attr}").refs
+            return frozenset(out)
+        return frozenset()
+
+    def find_method(self, cls: str, name: str) -> str | None:
+        for c in self.mro(cls):
+            klass, _ = self.classes[c]
+            for m, q in klass.methods:
+                if m == name:
+                    return q
+        return None
+
+    def is_property(self, qname: str) -> bool:
+        func, _ = self.functions[qname]
+        return any(
+            (isinstance(d, ir.Name) and d.id in ("property", "cached_property"))
+            or (isinstance(d, ir.Attr) and d.attr in ("cached_property", "getter"))
+            for d in func.decorators
+        )
+
+    # ================================================================== attributes
+    def attr_of_ref(self, ref: str, attr: str, it: Interp, pos: ir.Pos, base: Val) -> Val:
+        kind, _, name = ref.partition(":")
+        rules = self.rules
+        if kind in ("ext", "inst"):
+            q = self.alias(f"{name}.{attr}")
+            model = rules.attr_sources.get(q)
+            if model is not None:
+                return it.source_val(model, q, pos)
+            keyed = rules.keyed_objects.get(q)
+            if keyed is not None:
+                whole = it.source_val(_whole_model(keyed), q, pos) if keyed.whole else EMPTY
+                return whole.replace(refs=frozenset({f"keyed:{q}"}))
+            return Val(refs=frozenset({f"{kind}:{q}"}))
+        if kind == "keyed":
+            return Val(refs=frozenset({f"keyedm:{name}.{attr}"}))
+        if kind == "mod":
+            return self.resolve(f"{name}.{attr}")
+        if kind in ("obj", "cls"):
+            meth = self.find_method(name, attr)
+            if meth is not None:
+                func, _ = self.functions[meth]
+                if kind == "obj" and self.is_property(meth):
+                    return calls.call_project(self, it, meth, base, [], pos, None)
+                if kind == "cls" and not _has_decorator(func, "classmethod"):
+                    return Val(refs=frozenset({f"fn:{meth}"}))
+                return Val(refs=frozenset({f"bound:{meth}"}))
+            return self.read_attr(name, attr, it, pos)
+        return EMPTY
+
+    def keyed_lookup(self, obj: str, key: object, idx: Val, it: Interp, pos: ir.Pos) -> Val:
+        model = self.rules.keyed_objects.get(obj)
+        if model is None:
+            return EMPTY
+        keys = [key] if isinstance(key, str) else sorted(idx.strs) if idx.strs else []
+        out = EMPTY
+        for k in keys:
+            rule = self.rules.key_kinds(model.table, k)
+            if rule is not None:
+                label = f'{obj}["{k}"]'
+                from privlint.rules.model import SourceModel
+
+                out = join(out, it.source_val(SourceModel(rule.kinds, rule.says), label, pos))
+        return out
+
+    # ================================================================== values
+    def literal_source(self, text: str, it: Interp, pos: ir.Pos) -> Val | None:
+        return None
+
+    def stringified(self, parts: list[Val], out: Val, it: Interp, pos: ir.Pos) -> Val:
+        return out
+
+    def decorated(self, qname: str, v: Val, it: Interp) -> Val:
+        return v
+
+    def call(self, it: Interp, e: ir.Call, env: Env) -> Val:
+        return calls.evaluate_call(self, it, e, env)
+
+
+def _has_decorator(func: ir.Function, name: str) -> bool:
+    return any((isinstance(d, ir.Name) and d.id == name) or (isinstance(d, ir.Attr) and d.attr == name)
+               for d in func.decorators)
+
+
+def _without_params(v: Val) -> Val:
+    return v.map_flows(lambda f: None if f.origin.param is not None else f)
+
+
+def _whole_model(keyed):  # noqa: ANN001, ANN202
+    from privlint.rules.model import SourceModel
+
+    return SourceModel(keyed.whole, keyed.says)
+
+
+__all__ = ["Program", "ProjectConfig", "Flow", "Origin"]

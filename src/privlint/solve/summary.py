@@ -1,0 +1,62 @@
+"""Per-function summaries and the raw hits the solver produces.
+
+Why summaries: a function is analysed once per change of what it depends on, with its parameters
+bound to symbolic origins. What reaches its return value, which parameters reach a sink (the
+function is then a *sink wrapper*), and what it writes into its arguments are recorded here in terms
+of those origins, and applied at every call site by substitution — the Pysa design, without
+re-analysing the callee per call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from privlint.solve.values import EMPTY, Flow, Origin, Val
+
+
+@dataclass(frozen=True, slots=True)
+class SinkSite:
+    """A telemetry API call (or a configured project sink) inside the program."""
+
+    name: str  # "posthog.capture"
+    family: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    func: str  # enclosing function, module-qualified
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A flow reaching a sink's payload: a finding (source origin) or a wrapper fact (param)."""
+
+    flow: Flow
+    sink: SinkSite  # the telemetry API call itself
+    field: str
+    landing: SinkSite  # where the finding lands: the sink, or the outermost wrapper call
+    bound_hit: bool = False
+
+
+@dataclass
+class Summary:
+    ret: Val = EMPTY
+    hits: list[Hit] = field(default_factory=list)  # hits whose flow comes from a parameter
+    param_effects: dict[str, Val] = field(default_factory=dict)  # params mutated in place
+    attr_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (class, attr, value)
+    global_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (module, name, value)
+    calls_sink: bool = False  # some path reaches a sink (for consent and the catalog)
+
+    def signature(self) -> tuple:
+        return (
+            self.ret.signature(),
+            frozenset((h.flow.origin, h.sink, h.field) for h in self.hits),
+            tuple(sorted((k, v.signature()) for k, v in self.param_effects.items())),
+            frozenset((c, a, v.signature()) for c, a, v in self.attr_stores),
+            frozenset((m, n, v.signature()) for m, n, v in self.global_stores),
+        )
+
+
+def param_origin(func: str, name: str, path: str, line: int, column: int) -> Origin:
+    return Origin(frozenset(), f"parameter {name}", "", path, line, column, func, "api", name, ())

@@ -1,0 +1,288 @@
+"""The abstract values the solver computes: what a Python value may carry, and where it came from.
+
+A ``Val`` over-approximates one runtime value:
+
+* ``flows``  — taint that applies to every part of the value (a host name string; an opaque object);
+* ``rest``   — taint of the parts whose key is not known (items appended to a list, ``**`` of an
+  unknown mapping); reading a known key does not see it;
+* ``fields`` — per constant key or attribute name, the value stored there (``{"host": h}``,
+  ``info.node``, tuple positions), so ``{"user": u, "cmd": c}["cmd"]`` is clean;
+* ``refs``   — what the value may *be*, symbolically: a module, a function, a class, an instance of
+  a known type (``inst:posthog.Posthog``) — the basis of call resolution;
+* ``strs``   — known constant text (for telemetry URLs, environment keys, command lines);
+* ``names``  — the variable and constant names it was read through (``TELEMETRY_URL``);
+* ``ids``    — allocation identities (a parameter, a literal's site), so a mutation through one
+  alias is seen through the others.
+
+A ``Flow`` is one origin plus the trace that brought it here. Per origin a value keeps one flow,
+the one with the shortest trace, so loops reach a fixpoint and findings show the shortest path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_TRACE = 60
+MAX_STRS = 24
+MAX_DEPTH = 6  # field nesting kept; deeper stores are folded into ``rest``
+
+Key = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    path: str
+    line: int
+    column: int
+    step: str  # source, assign, call, param, return, attribute, global, container, transform, sink
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a flow starts: a source, or (``param`` set) a parameter of the function summarised."""
+
+    kinds: frozenset[str]
+    label: str  # what the source is: "socket.gethostname()", "os.environ['USER']"
+    says: str  # "returns the machine's host name"
+    path: str
+    line: int
+    column: int
+    func: str  # module-qualified function it was born in (for fingerprints)
+    by: str = "api"  # "api" (a known API), "value" (a literal's shape), "name" (a name only)
+    param: str | None = None
+    access: tuple[Key, ...] = ()
+
+    @property
+    def is_param(self) -> bool:
+        return self.param is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    origin: Origin
+    trace: tuple[Step, ...]
+    notes: frozenset[str] = frozenset()
+
+    def then(self, step: Step | None, note: str = "") -> Flow:
+        trace = self.trace
+        if step is not None and len(trace) < MAX_TRACE and (not trace or trace[-1] != step):
+            trace = (*trace, step)
+        notes = self.notes | {note} if note else self.notes
+        return Flow(self.origin, trace, notes)
+
+
+Flows = dict[Origin, Flow]
+_EMPTY_FLOWS: Flows = {}
+
+
+def join_flows(a: Flows, b: Flows) -> Flows:
+    if not a:
+        return b
+    if not b:
+        return a
+    out = dict(a)
+    for o, f in b.items():
+        g = out.get(o)
+        if g is None or len(f.trace) < len(g.trace):
+            out[o] = f
+    return out
+
+
+class Val:
+    """An immutable abstract value. Build new ones; never mutate the dicts of an existing one."""
+
+    __slots__ = ("flows", "rest", "fields", "refs", "strs", "names", "ids")
+
+    def __init__(
+        self,
+        flows: Flows | None = None,
+        rest: Flows | None = None,
+        fields: dict[Key, Val] | None = None,
+        refs: frozenset[str] = frozenset(),
+        strs: frozenset[str] = frozenset(),
+        names: frozenset[str] = frozenset(),
+        ids: frozenset[str] = frozenset(),
+    ) -> None:
+        self.flows = flows or _EMPTY_FLOWS
+        self.rest = rest or _EMPTY_FLOWS
+        self.fields = fields or {}
+        self.refs = refs
+        self.strs = strs
+        self.names = names
+        self.ids = ids
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.flows:
+            parts.append("flows=" + ",".join(sorted(o.label for o in self.flows)))
+        if self.rest:
+            parts.append("rest=" + ",".join(sorted(o.label for o in self.rest)))
+        if self.fields:
+            parts.append("fields={" + ", ".join(f"{k!r}: {v!r}" for k, v in self.fields.items()) + "}")
+        if self.refs:
+            parts.append("refs=" + ",".join(sorted(self.refs)))
+        if self.strs:
+            parts.append("strs=" + ",".join(sorted(self.strs)))
+        return "Val(" + " ".join(parts) + ")"
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def tainted(self) -> bool:
+        return bool(self.flows or self.rest or any(v.tainted for v in self.fields.values()))
+
+    def all_flows(self) -> Flows:
+        """Every flow anywhere in the value (what sending the whole value sends)."""
+        out = join_flows(self.flows, self.rest)
+        for v in self.fields.values():
+            out = join_flows(out, v.all_flows())
+        return out
+
+    def leaves(self, prefix: tuple[Key, ...] = (), depth: int = 0) -> list[tuple[tuple[Key, ...], Flows]]:
+        """(field path, flows) pairs: where in the value each flow sits."""
+        out: list[tuple[tuple[Key, ...], Flows]] = []
+        here = join_flows(self.flows, self.rest)
+        if here:
+            out.append((prefix, here))
+        if depth < MAX_DEPTH:
+            for k, v in self.fields.items():
+                out.extend(v.leaves((*prefix, k), depth + 1))
+        return out
+
+    def signature(self) -> tuple:
+        """Structure without traces: what a fixpoint compares."""
+        return (
+            frozenset(self.flows), frozenset(self.rest),
+            tuple(sorted(((repr(k), v.signature()) for k, v in self.fields.items()))),
+            self.refs, self.strs,
+        )
+
+    # ------------------------------------------------------------------ building
+    def replace(self, **kw: object) -> Val:
+        v = Val(self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids)
+        for k, x in kw.items():
+            setattr(v, k, x)
+        return v
+
+    def map_flows(self, fn) -> Val:  # noqa: ANN001 - Callable[[Flow], Flow | None]
+        """Apply ``fn`` to every flow at every depth (a step appended, a kind removed)."""
+
+        def m(flows: Flows) -> Flows:
+            out: Flows = {}
+            for f in flows.values():
+                g = fn(f)
+                if g is not None:
+                    out = join_flows(out, {g.origin: g})
+            return out
+
+        if not self.tainted:
+            return self
+        return Val(m(self.flows), m(self.rest), {k: v.map_flows(fn) for k, v in self.fields.items()},
+                   self.refs, self.strs, self.names, self.ids)
+
+    def step(self, step: Step | None, note: str = "") -> Val:
+        if not self.tainted or (step is None and not note):
+            return self
+        return self.map_flows(lambda f: f.then(step, note))
+
+    def flat(self) -> Val:
+        """The value as an opaque whole (``str(d)``): every flow, no structure."""
+        return Val(self.all_flows(), refs=frozenset(), strs=self.strs, names=self.names)
+
+
+EMPTY = Val()
+
+
+def join(a: Val, b: Val) -> Val:
+    if a is b or b is EMPTY:
+        return a
+    if a is EMPTY:
+        return b
+    fields: dict[Key, Val]
+    if not a.fields:
+        fields = b.fields
+    elif not b.fields:
+        fields = a.fields
+    else:
+        fields = dict(a.fields)
+        for k, v in b.fields.items():
+            fields[k] = join(fields[k], v) if k in fields else v
+    strs = a.strs | b.strs
+    if len(strs) > MAX_STRS:
+        strs = frozenset(sorted(strs)[:MAX_STRS])
+    return Val(join_flows(a.flows, b.flows), join_flows(a.rest, b.rest), fields, a.refs | b.refs,
+               strs, a.names | b.names, a.ids | b.ids)
+
+
+def join_all(vals) -> Val:  # noqa: ANN001 - Iterable[Val]
+    out = EMPTY
+    for v in vals:
+        out = join(out, v)
+    return out
+
+
+def extend_access(flows: Flows, key: Key) -> Flows:
+    """Reading a field of a parameter-derived value refines the parameter's access path."""
+    if not flows:
+        return flows
+    out: Flows = {}
+    for o, f in flows.items():
+        if o.param is not None and len(o.access) < MAX_DEPTH:
+            o2 = Origin(o.kinds, o.label, o.says, o.path, o.line, o.column, o.func, o.by, o.param,
+                        (*o.access, key))
+            out[o2] = Flow(o2, f.trace, f.notes)
+        else:
+            out[o] = f
+    return out
+
+
+def read_field(v: Val, key: Key) -> Val:
+    """``v[key]`` or ``v.key``: the stored field, plus taint that covers every part."""
+    sub = v.fields.get(key)
+    base = extend_access(v.flows, key)
+    if sub is None:
+        flows = join_flows(base, extend_access(v.rest, key))
+        return Val(flows) if flows else EMPTY
+    if not base:
+        return sub
+    return sub.replace(flows=join_flows(sub.flows, base))
+
+
+def read_any(v: Val) -> Val:
+    """``v[k]`` with an unknown key, or an element while iterating: any part."""
+    out = Val(join_flows(v.flows, v.rest))
+    for sub in v.fields.values():
+        out = join(out, sub)
+    return out.replace(refs=out.refs, ids=frozenset())
+
+
+def with_field(v: Val, key: Key, value: Val, depth: int = 0) -> Val:
+    """A copy of ``v`` whose field ``key`` is replaced (a strong update on a known container)."""
+    fields = dict(v.fields)
+    fields[key] = value
+    return v.replace(fields=fields)
+
+
+def add_rest(v: Val, value: Val) -> Val:
+    """Store ``value`` at an unknown position of ``v`` (``lst.append(x)``, ``d[k] = x``)."""
+    return v.replace(rest=join_flows(v.rest, value.all_flows()))
+
+
+def strip_kinds(v: Val, kinds: frozenset[str] | None) -> Val:
+    """A sanitizer's effect: remove ``kinds`` (None: all) from every flow."""
+    if kinds is None:
+        return Val(strs=frozenset(), names=v.names)
+
+    def fn(f: Flow) -> Flow | None:
+        if f.origin.param is not None:
+            return f  # a parameter's kinds are unknown here; the caller applies the removal
+        left = f.origin.kinds - kinds
+        if not left:
+            return None
+        if left == f.origin.kinds:
+            return f
+        o = f.origin
+        o2 = Origin(left, o.label, o.says, o.path, o.line, o.column, o.func, o.by)
+        return Flow(o2, f.trace, f.notes)
+
+    return v.map_flows(fn)
