@@ -32,7 +32,7 @@ from privlint.solve.values import (
 )
 
 if TYPE_CHECKING:
-    from privlint.rules.model import SinkModel, SourceModel
+    from privlint.rules.model import SourceModel
     from privlint.solve.program import Program
 
 Env = dict[str, Val]
