@@ -50,7 +50,7 @@ _TABLES: dict[str, set[str]] = {
     "sanitizer": {"calls", "methods", "attributes", "removes"},
     "effect": {"calls", "methods", "effect"},
 }
-_EFFECTS = {"copy", "getattr", "setattr", "merge", "add", "setdefault", "get", "receiver", "keys"}
+_EFFECTS = {"path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get", "receiver", "keys"}
 
 
 class PackError(ValueError):

@@ -220,7 +220,7 @@ def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
         if rule is None:
             continue
         label = f"the file {p.replace(chr(0), '…')!r}" if p else "a file"
-        out = join(out, it.source_val(SourceModel(rule.kinds, f"reads {rule.says}"), label, e.pos))
+        out = join(out, it.source_val(SourceModel(rule.kinds, rule.says), label, e.pos))
     return out
 
 
@@ -238,6 +238,15 @@ def function_effect(prog: Program, it: Interp, effect: str, args: Args, e: ir.Ca
             else:
                 out = join(out, Val(v.all_flows()))
         return out.replace(ids=frozenset({f"alloc:{e.pos[0]}:{e.pos[1]}"}))
+    if effect == "path":
+        texts = [""]
+        for a, v in args:
+            if a.star or a.name:
+                continue
+            piece = sorted(v.strs) if v.strs and len(v.strs) <= 4 else ["\x00"]
+            texts = [f"{t}/{p}" if t else p for t in texts for p in piece][:8]
+        flows = _inputs(None, args)
+        return Val(flows.flows, strs=frozenset(texts), names=flows.names)
     if effect == "getattr" and len(args) >= 2:
         key = it.const_key(args[1][0].value, env, args[1][1])
         base = args[0][1]
@@ -318,6 +327,8 @@ def method_effect(it: Interp, effect: str, target: ir.Expr, receiver: Val, args:
         return join(cur, default)
     if effect == "receiver":
         return receiver.replace(ids=frozenset())
+    if effect == "path":
+        return function_effect(it.prog, it, "path", [(ir.Arg(target), receiver), *args], e, env)
     if effect == "keys":
         return Val(rest=join_flows(receiver.flows, receiver.rest))
     return _inputs(receiver, args)
@@ -560,12 +571,13 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
         it.sink_calls.append(landing)
         for h in summary.hits:
             actual = _actual(binding, h.flow.origin, h.flow, call_step)
-            for _path, flows in actual.leaves():
+            for path, flows in actual.leaves():
+                field = render_field(h.field, path) if h.field != "url query" else h.field
                 for f in flows.values():
                     if f.origin.param is not None:
-                        it.summary.hits.append(Hit(f, h.sink, h.field, landing))
+                        it.summary.hits.append(Hit(f, h.sink, field, landing))
                     else:
-                        it.findings.append(Hit(f, h.sink, h.field, landing))
+                        it.findings.append(Hit(f, h.sink, field, landing))
     elif summary.calls_sink:
         it.summary.calls_sink = True
     result = substitute(summary.ret, binding, Step(it.path, pos[0], pos[1], "return",

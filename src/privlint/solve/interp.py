@@ -427,6 +427,8 @@ class Interp:
             strs = _concat(left.strs, right.strs)
         elif e.op == "%":
             strs = left.strs
+        elif e.op == "/" and (left.strs or right.strs):  # pathlib joins
+            strs = frozenset(f"{a}/{b}" for a in (left.strs or {"\x00"}) for b in (right.strs or {"\x00"}))
         out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names)
         if out.tainted and e.op in ("%", "+") and (left.strs or right.strs):
             out = out.step(Step(self.path, e.pos[0], e.pos[1], "transform", "formatted into a string"))
@@ -570,7 +572,7 @@ class Interp:
 
 
 def _says(says: str) -> str:
-    if says.startswith(("returns", "is", "reads", "prints", "carries")):
+    if says.startswith(("returns", "is", "reads", "prints", "carries", "holds")):
         return says
     return f"returns {says}"
 
