@@ -292,7 +292,11 @@ class _Lowerer:
         if len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index):
             return ir.Sub(value, self.expr(e.slice[0].slice.value), p)
         if len(e.slice) == 1:
-            return ir.Sub(value, None, p)
+            sl = e.slice[0].slice
+            lower = 0
+            if isinstance(sl, cst.Slice) and isinstance(sl.lower, cst.Integer):
+                lower = int(sl.lower.evaluated_value)
+            return ir.Sub(value, None, p, lower)
         idx = ir.SeqE("tuple", tuple(
             self.expr(el.slice.value) if isinstance(el.slice, cst.Index) else ir.Opaque((), p)
             for el in e.slice), p)

@@ -43,6 +43,7 @@ class Sub:
     value: Expr
     index: Expr | None
     pos: Pos
+    lower: int = 0  # a slice's constant lower bound (``argv[1:]`` leaves out ``argv[0]``)
 
 
 @dataclass(frozen=True, slots=True)

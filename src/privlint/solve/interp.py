@@ -350,8 +350,12 @@ class Interp:
 
     def e_Sub(self, e: ir.Sub, env: Env) -> Val:
         base = self.eval(e.value, env)
-        if e.index is None:
-            return base.flat().replace(refs=frozenset()) if base.fields else base
+        if e.index is None:  # a slice: the parts from the lower bound on, as one value
+            if not base.fields:
+                return base
+            kept = Val(base.flows, base.rest, {k: v for k, v in base.fields.items()
+                                               if not isinstance(k, int) or k >= e.lower})
+            return Val(kept.all_flows(), strs=base.strs, names=base.names)
         idx = self.eval(e.index, env)
         key = self.const_key(e.index, env, idx)
         keyed = [r for r in base.refs if r.startswith("keyed:")]

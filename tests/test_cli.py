@@ -1,0 +1,135 @@
+"""The command line contract (shared/spec/cli.md): exit codes, formats, errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from privlint import __version__
+from privlint.cli import main
+
+LEAK = 'import socket, posthog\nposthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n'
+SAFE = ('import platform, posthog\n'
+        'def enabled():\n    return False\n'
+        'if enabled():\n    posthog.capture("b", distinct_id="s", properties={"os": platform.system()})\n')
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def test_leak_exits_1_and_clean_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write(tmp_path / "leaky", "app.py", LEAK)
+    write(tmp_path / "clean", "app.py", SAFE)
+    assert main(["scan", str(tmp_path / "leaky")]) == 1
+    out = capsys.readouterr().out
+    assert "PII102 hostname from socket.gethostname() reaches posthog.capture" in out
+    assert "Found 1 finding" in out
+    assert main(["scan", str(tmp_path / "clean")]) == 0
+
+
+def test_json_report_shape(tmp_path: Path, capsys: pytest.CaptureFixture,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "app.py", LEAK)
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", ".", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["tool"] == {"name": "privlint", "version": __version__}
+    (f,) = doc["findings"]
+    assert f["rule"] == "PII102" and f["category"] == "leak" and f["severity"] == "error"
+    assert f["kinds"] == ["hostname"] and f["path"] == "app.py" and f["line"] == 2
+    assert f["column"] == 1 and f["end_line"] == 2 and f["end_column"] > f["column"]
+    assert f["sink"] == "posthog.capture" and f["field"] == 'properties["h"]'
+    assert f["trace"][0]["step"] == "source" and f["trace"][-1]["step"] == "sink"
+    assert len(f["fingerprint"]) >= 16
+    assert doc["errors"] == [] and doc["stats"]["files"] == 1
+
+
+def test_fingerprint_survives_code_inserted_above(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "app.py", LEAK)
+    main(["scan", ".", "--format", "json"])
+    first = json.loads(capsys.readouterr().out)["findings"][0]
+    write(tmp_path, "app.py", "# a comment\nimport os\n\n" + LEAK)
+    main(["scan", ".", "--format", "json"])
+    second = json.loads(capsys.readouterr().out)["findings"][0]
+    assert second["line"] == first["line"] + 3
+    assert second["fingerprint"] == first["fingerprint"]
+
+
+def test_syntax_error_is_reported_and_rest_scanned(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "app.py", LEAK)
+    write(tmp_path, "old.py", 'print "hi"\n')
+    assert main(["scan", ".", "--format", "json"]) == 2  # 2 wins over 1
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["findings"]) == 1
+    (err,) = doc["errors"]
+    assert err["path"] == "old.py" and err["line"] == 1 and "syntax error" in err["message"]
+
+
+def test_missing_path_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["scan", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file or directory" in err and "Traceback" not in err
+
+
+def test_missing_path_listed_in_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["scan", str(tmp_path / "nope"), "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["errors"][0]["message"] == "no such file or directory"
+
+
+def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write(tmp_path / "p", "app.py", LEAK)
+    out = tmp_path / "report.json"
+    assert main(["scan", str(tmp_path / "p"), "--format", "json", "--output", str(out)]) == 1
+    assert capsys.readouterr().out == ""
+    assert json.loads(out.read_text())["findings"]
+
+
+def test_bad_config_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.privlint]\nsinkz = ["a.b"]\n')
+    write(tmp_path, "app.py", LEAK)
+    assert main(["scan", str(tmp_path)]) == 2
+    assert "tool.privlint.sinkz" in capsys.readouterr().err
+
+
+def test_fail_on_error_ignores_warnings(tmp_path: Path) -> None:
+    write(tmp_path, "app.py", 'import sys, posthog\nposthog.capture("b", distinct_id="s", '
+                              'properties={"argv": sys.argv[1:]})\n')
+    assert main(["scan", str(tmp_path)]) == 1  # free-text is a warning; default fail-on warning
+    assert main(["scan", str(tmp_path), "--fail-on", "error"]) == 0
+
+
+def test_select_and_ignore(tmp_path: Path) -> None:
+    write(tmp_path, "app.py", LEAK)
+    assert main(["scan", str(tmp_path), "--ignore", "PII1"]) == 0
+    assert main(["scan", str(tmp_path), "--select", "PII3"]) == 0
+    assert main(["scan", str(tmp_path), "--select", "PII102"]) == 1
+
+
+def test_rules_and_explain(capsys: pytest.CaptureFixture) -> None:
+    assert main(["rules"]) == 0
+    listing = capsys.readouterr().out
+    assert "PII102" in listing and "PII501" in listing
+    assert main(["explain", "pii102"]) == 0
+    text = capsys.readouterr().out
+    assert "Why it matters" in text and "Leaking example" in text and "Fix" in text
+    assert main(["explain", "PII999"]) == 2
+
+
+def test_version(capsys: pytest.CaptureFixture) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"privlint {__version__}"
+
+
+def test_usage_error_exit_2(capsys: pytest.CaptureFixture) -> None:
+    assert main(["scan", "--format", "xml"]) == 2
