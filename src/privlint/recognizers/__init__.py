@@ -166,11 +166,7 @@ def _secret_matches(text: str, out: list[LiteralMatch]) -> None:
         if pem and hit.detector == "PrivateKeyDetector":
             continue
         detail = f"{_SECRET_DETAIL.get(hit.detector, hit.secret_type)} literal"
-        out.append(
-            LiteralMatch(
-                "secret", f"{detail} (detect-secrets {hit.detector})", hit.is_documentation
-            )
-        )
+        out.append(LiteralMatch("secret", f"{detail} (detect-secrets {hit.detector})", hit.is_documentation))
 
 
 def _classify(text: str) -> tuple[LiteralMatch, ...]:

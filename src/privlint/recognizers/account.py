@@ -41,9 +41,7 @@ _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _ZERO_SUBACCOUNT: Final = bytes(32)
 
 #: Scanner regex of §2.1 (``0X`` is accepted as well as ``0x``).
-ACCOUNT_ID_CANDIDATE_RE: Final = re.compile(
-    r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{64}(?![0-9A-Fa-f])"
-)
+ACCOUNT_ID_CANDIDATE_RE: Final = re.compile(r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 
 # Scanner regex of §2.2: the plain principal regex without its lookahead, then ``-check.hex``.
 # The hex part may be empty so that a non-canonical text (``P-q6bn32y.``) still reaches the

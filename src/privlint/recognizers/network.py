@@ -41,11 +41,12 @@ DOCUMENTATION_NETWORKS: Final = (
     ipaddress.ip_network("2001:db8::/32"),
 )
 
-# A dotted quad not embedded in a longer dotted number or a word ("v1.2.3.4", "1.2.3.4.5").
-_IPV4_RE: Final = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+# A dotted quad not embedded in a longer dotted number or a word ("v1.2.3.4", "1.2.3.4.5"),
+# and not a network in CIDR notation ("52.216.0.0/15" is a range, not somebody's address).
+_IPV4_RE: Final = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d|/\d)")
 # A maximal run of hex digits, colons and dots (possessive: no backtracking into shorter runs);
 # runs with fewer than two colons are skipped and ipaddress decides the rest.
-_IPV6_RE: Final = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{3,}+(?!\w)")
+_IPV6_RE: Final = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{3,}+(?!\w|/\d)")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def is_public_ip(address: IPAddress) -> bool:
         or address.is_link_local
         or address.is_unspecified
         or address.is_private
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
     ):
         return False
     return not any(address in net for net in DOCUMENTATION_NETWORKS)
@@ -110,7 +112,7 @@ def find_public_ips(text: str) -> list[IpMatch]:
 # or doubled dot. Domain: labels of letters, digits and inner hyphens, an alphabetic TLD; or
 # the bare special-use name "localhost".
 _EMAIL_RE: Final = re.compile(
-    r"(?<![\w.%+\-@])"
+    r"(?<![\w.%+\-@)}])"
     r"(?P<local>[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)"
     r"@"
     r"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}|localhost)"

@@ -33,9 +33,7 @@ __all__ = [
 
 _MAX_BLOB = 29
 _BASE32_ALPHABET: Final = frozenset("abcdefghijklmnopqrstuvwxyz234567")
-_TO_INT_DIGITS: Final = str.maketrans(
-    "abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv"
-)
+_TO_INT_DIGITS: Final = str.maketrans("abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv")
 
 #: Scanner regex of ic-identifiers.md §1.4 (shape only; confirm with :func:`principal_from_text`).
 PRINCIPAL_CANDIDATE_PATTERN: Final = (

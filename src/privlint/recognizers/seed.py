@@ -24,11 +24,10 @@ __all__ = ["MIN_WORDS", "SeedPhraseMatch", "bip39_wordlist", "find_seed_phrases"
 #: The shortest BIP-39 mnemonic.
 MIN_WORDS: Final = 12
 _VALID_LENGTHS: Final = (24, 21, 18, 15, 12)
+_MIN_DISTINCT: Final = 4
 # BIP-39 English words have 3..8 letters: twelve of them need at least this many characters.
 _MIN_CHARS: Final = MIN_WORDS * 3 + (MIN_WORDS - 1)
-# Only the first windows of a very long run are checksum-tested (a literal holding the whole
-# wordlist would otherwise cost thousands of SHA-256 runs for no extra information).
-_MAX_CHECK_STARTS: Final = 64
+_MAX_STRAY: Final = 2
 
 # Words are separated by whitespace, commas, semicolons, quotes or brackets, so that
 # "a b c", "a,b,c" and '["a", "b"]' spellings are all seen as runs of words.
@@ -37,7 +36,7 @@ _TOKEN_RE: Final = re.compile(r"[^\s,;\"'\[\]()]+")
 
 @dataclass(frozen=True)
 class SeedPhraseMatch:
-    """A run of BIP-39 words: its length and whether some 12..24-word window checksums."""
+    """A run of BIP-39 words: its length and whether it checksums as a mnemonic."""
 
     words: int
     checksum_valid: bool
@@ -57,16 +56,37 @@ def bip39_wordlist() -> frozenset[str]:
 
 
 def _checksum_valid(run: list[str]) -> bool:
+    """The run is a mnemonic with a valid checksum, allowing up to ``_MAX_STRAY`` stray list
+    words at its ends ("wallet abandon … about"). Testing every window of a long run instead
+    would make the flag meaningless: each window passes with probability 1/16 or more."""
     checker = _english()
-    for size in _VALID_LENGTHS:
-        for start in range(min(len(run) - size + 1, _MAX_CHECK_STARTS)):
-            if checker.check(" ".join(run[start : start + size])):
-                return True
-    return False
+    n = len(run)
+    return any(
+        checker.check(" ".join(run[start : start + size]))
+        for size in _VALID_LENGTHS
+        if 0 <= n - size <= _MAX_STRAY
+        for start in range(n - size + 1)
+    )
+
+
+def _match(run: list[str]) -> SeedPhraseMatch | None:
+    if len(set(run)) >= _MIN_DISTINCT:
+        return SeedPhraseMatch(len(run), _checksum_valid(run))
+    # Few distinct words: "true false true …" (a printed boolean array) or "zero one two …".
+    # Kept only when the whole run is a mnemonic with a valid checksum, like the all-"abandon"
+    # test vector.
+    if len(run) in _VALID_LENGTHS and _english().check(" ".join(run)):
+        return SeedPhraseMatch(len(run), True)
+    return None
 
 
 def find_seed_phrases(text: str) -> list[SeedPhraseMatch]:
-    """Every maximal run of ``MIN_WORDS`` or more BIP-39 words in ``text``."""
+    """Every maximal run of ``MIN_WORDS`` or more BIP-39 words in ``text``.
+
+    A run of fewer than four distinct words counts only if it is a whole mnemonic whose
+    checksum passes: printed boolean arrays ("true false false true …") and counting words
+    are BIP-39 words too, while a real mnemonic repeats almost no word.
+    """
     if len(text) < _MIN_CHARS:
         return []
     words = bip39_wordlist()
@@ -76,9 +96,9 @@ def find_seed_phrases(text: str) -> list[SeedPhraseMatch]:
         if token in words:
             run.append(token)
             continue
-        if len(run) >= MIN_WORDS:
-            found.append(SeedPhraseMatch(len(run), _checksum_valid(run)))
+        if len(run) >= MIN_WORDS and (match := _match(run)) is not None:
+            found.append(match)
         run = []
-    if len(run) >= MIN_WORDS:
-        found.append(SeedPhraseMatch(len(run), _checksum_valid(run)))
+    if len(run) >= MIN_WORDS and (match := _match(run)) is not None:
+        found.append(match)
     return found

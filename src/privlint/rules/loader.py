@@ -15,6 +15,7 @@ from typing import Any
 
 from privlint.rules.model import (
     CommandRule,
+    InvokeModel,
     FileRule,
     KeyedModel,
     KeyRule,
@@ -49,8 +50,10 @@ _TABLES: dict[str, set[str]] = {
     "transform": {"calls", "methods", "note", "args"},
     "sanitizer": {"calls", "methods", "attributes", "removes"},
     "effect": {"calls", "methods", "effect"},
+    "invoke": {"calls", "function", "position", "rest", "args", "kwargs", "elements", "partial",
+               "config"},
 }
-_EFFECTS = {"path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get", "receiver", "keys"}
+_EFFECTS = {"fields", "path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get", "receiver", "keys"}
 
 
 class PackError(ValueError):
@@ -210,6 +213,17 @@ class _Builder:
             r.method_sanitizers[m] = s
         for a in e.get("attributes", ()):
             r.attr_sanitizers[a] = s
+
+    @staticmethod
+    def invoke(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        model = InvokeModel(
+            function=e.get("function", ""), position=int(e.get("position", 0)),
+            rest=bool(e.get("rest", False)), args=e.get("args"), kwargs=e.get("kwargs"),
+            elements=bool(e.get("elements", False)), partial=bool(e.get("partial", False)),
+            config=frozenset(e.get("config", ())),
+        )
+        for c in e["calls"]:
+            r.invokes[c] = model
 
     @staticmethod
     def effect(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:

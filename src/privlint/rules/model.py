@@ -85,6 +85,20 @@ class TypeModel:
 
 
 @dataclass(frozen=True)
+class InvokeModel:
+    """A call that calls a function it is given: ``Thread(target=f, args=(x,))``, ``submit(f, x)``."""
+
+    function: str  # keyword naming the function
+    position: int  # or its position among positional arguments
+    rest: bool  # the positional and keyword arguments after it are the function's arguments
+    args: str | None  # keyword whose tuple holds the arguments ("args")
+    kwargs: str | None  # keyword whose mapping holds keyword arguments ("kwargs")
+    elements: bool  # the function receives elements of the iterables (map)
+    partial: bool  # returns the function with the arguments bound (functools.partial)
+    config: frozenset[str]  # keywords that configure the call itself (daemon, name, timeout)
+
+
+@dataclass(frozen=True)
 class Transform:
     """A call whose result carries its inputs' kinds, recording ``note`` ("hashed", "encoded")."""
 
@@ -136,6 +150,7 @@ class RuleSet:
     url_words: frozenset[str] = frozenset()
     url_exclude_hosts: frozenset[str] = frozenset()
     fresh: frozenset[str] = frozenset()  # calls returning a fresh random value (session ids)
+    invokes: dict[str, InvokeModel] = field(default_factory=dict)
     fingerprint: str = ""
 
     def key_kinds(self, table: str, key: str) -> KeyRule | None:

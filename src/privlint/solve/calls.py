@@ -49,6 +49,19 @@ def evaluate_call(prog: Program, it: Interp, e: ir.Call, env: Env) -> Val:
     else:
         callee = it.eval(e.func, env)
         method = None
+    return call_value(prog, it, callee, receiver, method, args, e, env)
+
+
+def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, method: str | None,
+               args: Args, e: ir.Call, env: Env) -> Val:
+    """Call whatever ``callee`` may be with ``args``: library models, project code, or unknown."""
+    partial = callee.fields.get(PARTIAL)
+    if partial is not None:  # functools.partial: its bound arguments come first
+        pre = [(ir.Arg(ir.Const(None, e.pos)), partial.fields[i])
+               for i in sorted(k for k in partial.fields if isinstance(k, int))]
+        kw = [(ir.Arg(ir.Const(None, e.pos), str(k)), v) for k, v in partial.fields.items()
+              if isinstance(k, str)]
+        args = [*pre, *args, *kw]
     results: list[Val] = []
     handled = False
     for ref in sorted(callee.refs):
@@ -68,6 +81,11 @@ def evaluate_call(prog: Program, it: Interp, e: ir.Call, env: Env) -> Val:
         elif kind == "cls":
             results.append(construct(prog, it, name, args, e, env))
             handled = True
+        elif kind == "obj":
+            call = prog.find_method(name, "__call__")
+            if call is not None:
+                results.append(call_project(prog, it, call, callee, args, e.pos, e, env))
+                handled = True
         elif kind == "keyedm":
             obj, _, meth = name.rpartition(".")
             if meth in ("get", "pop", "setdefault", "__getitem__") and args:
@@ -85,6 +103,49 @@ def evaluate_call(prog: Program, it: Interp, e: ir.Call, env: Env) -> Val:
     if not handled:
         results.append(unknown_call(it, callee, receiver, args, e))
     return join_all(results)
+
+
+PARTIAL = "<partial>"
+
+
+def invoke(prog: Program, it: Interp, model, args: Args, e: ir.Call, env: Env) -> Val:  # noqa: ANN001
+    """A library call that calls a function it is given (threads, executors, partial, atexit)."""
+    fn: Val | None = None
+    fn_index = -1
+    positional = [(i, a, v) for i, (a, v) in enumerate(args) if a.name is None and not a.star]
+    for i, (a, v) in enumerate(args):
+        if a.name is not None and a.name == model.function:
+            fn, fn_index = v, i
+    if fn is None and model.position < len(positional):
+        fn_index = positional[model.position][0]
+        fn = positional[model.position][2]
+    if fn is None:
+        return EMPTY
+    call_args: Args = []
+    if model.rest:
+        call_args = [(a, v) for i, (a, v) in enumerate(args)
+                     if i > fn_index and (a.name is None or a.name not in model.config)]
+    for a, v in args:
+        if model.args and a.name == model.args:
+            for k in sorted(k for k in v.fields if isinstance(k, int)):
+                call_args.append((ir.Arg(ir.Const(None, e.pos)), v.fields[k]))
+            if v.flows or v.rest:
+                call_args.append((ir.Arg(a.value, None, "*"), v))
+        if model.kwargs and a.name == model.kwargs:
+            call_args.append((ir.Arg(a.value, None, "**"), v))
+    if model.elements:
+        call_args = [(ir.Arg(a.value), read_any(v)) for a, v in call_args]
+    if model.partial:
+        fields: dict = {}
+        i = 0
+        for a, v in call_args:
+            if a.name is not None:
+                fields[a.name] = v
+            else:
+                fields[i] = v
+                i += 1
+        return fn.replace(fields={**fn.fields, PARTIAL: Val(fields=fields)}, ids=frozenset())
+    return call_value(prog, it, fn, None, None, call_args, e, env)
 
 
 def _inputs(receiver: Val | None, args: Args) -> Val:
@@ -110,6 +171,9 @@ def external_call(prog: Program, it: Interp, name: str, receiver: Val | None, ar
     rules = prog.rules
     results: list[Val] = []
     matched = False
+    inv = rules.invokes.get(name)
+    if inv is not None:
+        return invoke(prog, it, inv, args, e, env)
     sink = rules.sinks.get(name)
     if sink is not None and handle_sink(prog, it, sink, name, receiver, args, e):
         matched = True
@@ -247,6 +311,8 @@ def function_effect(prog: Program, it: Interp, effect: str, args: Args, e: ir.Ca
             texts = [f"{t}/{p}" if t else p for t in texts for p in piece][:8]
         flows = _inputs(None, args)
         return Val(flows.flows, strs=frozenset(texts), names=flows.names)
+    if effect == "fields":
+        return prog.object_fields(args[0][1], it, e.pos) if args else EMPTY
     if effect == "getattr" and len(args) >= 2:
         key = it.const_key(args[1][0].value, env, args[1][1])
         base = args[0][1]
@@ -327,6 +393,8 @@ def method_effect(it: Interp, effect: str, target: ir.Expr, receiver: Val, args:
         return join(cur, default)
     if effect == "receiver":
         return receiver.replace(ids=frozenset())
+    if effect == "fields":
+        return it.prog.object_fields(receiver, it, e.pos)
     if effect == "path":
         return function_effect(it.prog, it, "path", [(ir.Arg(target), receiver), *args], e, env)
     if effect == "keys":
@@ -409,15 +477,15 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
                     it.func.qname)
     it.summary.calls_sink = True
     it.sink_calls.append(site)
-    payload: list[tuple[str, Val]] = []
+    payload: list[tuple[str, Val, str]] = []
     if model.keyed is not None:
         kparam, vparam, prefix = model.keyed
         key = bound.get(kparam, EMPTY)
         label = next(iter(key.strs)) if len(key.strs) == 1 else "…"
         if key.tainted:
-            payload.append((f"{prefix} key", key))
+            payload.append((f"{prefix} key", key, kparam))
         if vparam in bound:
-            payload.append((f'{prefix}["{label}"]', bound[vparam]))
+            payload.append((f'{prefix}["{label}"]', bound[vparam], vparam))
         rest = {k: v for k, v in bound.items() if k not in (kparam, vparam)}
     else:
         rest = bound
@@ -427,25 +495,19 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
         if model.payload is not None and param not in model.payload and not param.startswith(
                 ("*", "args[")):
             continue
-        payload.append(("url query" if param == model.url else param, val))
-    if model.implicit_exception and not any(v.tainted for _, v in payload) and not args:
-        payload.append(("exception", it.current_exception()))
-    sink_step = Step(it.path, e.pos[0], e.pos[1], "sink", f"{model.name}(...) sends it")
-    for param, val in payload:
+        payload.append(("url query" if param == model.url else param, val, param))
+    if model.implicit_exception and not any(v.tainted for _, v, _ in payload) and not args:
+        payload.append(("exception", it.current_exception(), "error"))
+    for label, val, param in payload:
         for path, flows in val.leaves():
-            field = render_field(param, path) if param != "url query" else param
+            field = render_field(label, path) if label != "url query" else label
             if _excluded(model, field):
                 continue
+            note_step = Step(it.path, e.pos[0], e.pos[1], "sink",
+                             f"{model.name}({param}=...) sends it as {field}")
             for f in flows.values():
-                note_step = Step(it.path, e.pos[0], e.pos[1], "sink",
-                                 f"{model.name}({_argname(param)}=...) sends it as {field}")
                 it.record_hit(f.then(note_step), site, field, site)
-    del sink_step
     return True
-
-
-def _argname(field: str) -> str:
-    return field.split("[", 1)[0].split(" ", 1)[0]
 
 
 def _excluded(model: SinkModel, field: str) -> bool:
@@ -550,8 +612,11 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
     func, mod = prog.functions[qname]
     if qname in prog.config.sanitizers:
         return EMPTY
+    if qname in prog.config.sources:
+        model = SourceModel(frozenset({prog.config.sources[qname]}), "a value the project declares")
+        return it.source_val(model, f"{qname.rsplit('.', 1)[-1]}()", pos)
     binding = bind_params(func, receiver, args)
-    summary: Summary = prog.summary_of(qname, it.func.qname)
+    summary: Summary = prog.summary_for_call(qname, binding, it)
     short = func.name if not func.cls else f"{func.cls.rsplit('.', 1)[-1]}.{func.name}"
     call_step = Step(it.path, pos[0], pos[1], "call", f"passed to {short}()")
     if qname in prog.config.sinks:

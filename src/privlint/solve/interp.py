@@ -41,8 +41,9 @@ UNKNOWN = "via-unknown-call"
 
 
 class Interp:
-    def __init__(self, prog: Program, mod: ir.ModuleFacts, func: ir.Function) -> None:
+    def __init__(self, prog: Program, mod: ir.ModuleFacts, func: ir.Function, depth: int = 0) -> None:
         self.prog = prog
+        self.depth = depth
         self.rules = prog.rules
         self.mod = mod
         self.func = func
@@ -60,7 +61,7 @@ class Interp:
         self.self_class = func.cls if func.cls and func.params and not _is_static(func) else None
 
     # ================================================================== entry
-    def run(self, bindings: Env | None = None) -> Summary:
+    def run(self, extra_refs: dict[str, frozenset[str]] | None = None) -> Summary:
         env: Env = {}
         for i, p in enumerate(self.func.params):
             line, col = self.func.pos[0], self.func.pos[1]
@@ -74,10 +75,10 @@ class Interp:
                 v = v.replace(refs=v.refs | {f"{kind}:{self.self_class}"})
             if p.default is not None:
                 v = join(v, self.eval(p.default, env).replace(ids=frozenset()))
+            if extra_refs and p.name in extra_refs:
+                v = v.replace(refs=v.refs | extra_refs[p.name])
             env[p.name] = v
             self.params[p.name] = v
-        if bindings:
-            env.update(bindings)
         out = self.block(self.func.body, env)
         final = out if out is not None else env
         for name, start in self.params.items():
@@ -274,13 +275,17 @@ class Interp:
         base = self.eval(target.value, env)
         step = Step(self.path, pos[0], pos[1], "attribute", f"stored in .{target.attr}")
         stored = value.step(step) if value.tainted else value
+        tracked = False
         for ref in base.refs:
             kind, _, name = ref.partition(":")
             if kind == "obj" or kind == "cls":
                 self.prog.write_attr(name, target.attr, stored, self)
+                tracked = True
             elif kind == "mod":
                 self.prog.write_global(name, target.attr, stored, self)
-        self.mutate(target.value, base, lambda b: with_field(b, target.attr, stored), env)
+                tracked = True
+        if not tracked:  # attributes of project classes live per class (report-json.md)
+            self.mutate(target.value, base, lambda b: with_field(b, target.attr, stored), env)
 
     def store_item(self, target: ir.Sub, value: Val, env: Env, pos: ir.Pos) -> None:
         base = self.eval(target.value, env)
@@ -297,7 +302,12 @@ class Interp:
         """Apply ``fn`` to the value ``expr`` denotes, and to every alias of it in scope."""
         new = fn(base)
         if isinstance(expr, ir.Name):
-            self.bind_name(expr.id, new.replace(ids=base.ids, names=base.names), env)
+            new = new.replace(ids=base.ids, names=base.names)
+            if (expr.id not in env and not self.is_module and self.class_body is None
+                    and self.prog.is_global(self.mod, expr.id)):
+                self.prog.write_global(self.mod.module, expr.id, new, self)  # a global container
+            else:
+                self.bind_name(expr.id, new, env)
         elif isinstance(expr, ir.Attr | ir.Sub):
             self.assign(expr, new, env, expr.pos, record=False)
         if base.ids:
@@ -322,6 +332,8 @@ class Interp:
 
     def e_Name(self, e: ir.Name, env: Env) -> Val:
         v = self.load_name(e.id, env)
+        if v.tainted and (e.id not in env or e.id in self.globals_declared) and not self.is_module:
+            v = v.step(Step(self.path, e.pos[0], e.pos[1], "global", f"read from the global {e.id}"))
         model = self.rules.name_sources.get(e.id)
         if model is not None and e.id not in env:
             v = join(v, self.source_val(model, e.id, e.pos))
@@ -339,6 +351,8 @@ class Interp:
     def load_attr(self, base: Val, attr: str, pos: ir.Pos, receiver: Val | None = None) -> Val:
         if attr in self.rules.safe_attributes:
             return EMPTY
+        if attr == "__dict__":
+            return self.prog.object_fields(base, self, pos)
         out = read_field(base, attr)
         out = out.replace(refs=frozenset(), names=base.names | {attr}) if out is not EMPTY else out
         for ref in base.refs:

@@ -21,6 +21,8 @@ from privlint.solve.values import EMPTY, Flow, Origin, Step, Val, join, read_fie
 
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
+MAX_SPEC_DEPTH = 3
+_CALLABLE = frozenset({"fn", "bound", "cls", "obj", "ext", "inst"})
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Program:
         self.findings: dict[str, list[Hit]] = {}
         self.globals: dict[tuple[str, str], Val] = {}
         self.attrs: dict[tuple[str, str], Val] = {}
+        self.class_attrs: dict[str, set[str]] = defaultdict(set)
         self.closures: dict[str, Env] = {}
         self.final_envs: dict[str, Env] = {}
         self.callers: dict[str, set[str]] = defaultdict(set)
@@ -63,6 +66,11 @@ class Program:
         self._dirty: set[str] = set()
         self._current: str | None = None
         self._mro_cache: dict[str, list[str]] = {}
+        self._spec_cache: dict[tuple, Summary] = {}
+        self._spec_stack: set[tuple] = set()
+        self._called: dict[str, frozenset[str]] = {}
+        self.namespaces = {".".join(m.split(".")[:i]) for m in self.modules
+                           for i in range(1, m.count(".") + 1)} - set(self.modules)
 
     # ================================================================== fixpoint
     def solve(self) -> list[Hit]:
@@ -92,6 +100,7 @@ class Program:
         func, mod = self.functions[qname]
         self._dirty = set()
         self._current = qname
+        self._spec_cache = {}
         it = Interp(self, mod, func)
         summary = it.run()
         self.final_envs[qname] = it.final_env
@@ -105,8 +114,48 @@ class Program:
         return deps
 
     def summary_of(self, qname: str, caller: str) -> Summary:
-        self.callers[qname].add(caller)
+        self.callers[qname].add(self._current or caller)
         return self.summaries.get(qname) or Summary()
+
+    def summary_for_call(self, qname: str, binding: dict[str, Val], it: Interp) -> Summary:
+        """The callee's summary — specialised when the call passes it something it calls.
+
+        A helper that calls a parameter (``def send(client, e): client.capture(e)``, a callback)
+        cannot know what it calls from its own code; analysing it again with the caller's
+        objects bound to those parameters lets the models and summaries resolve. Bounded in
+        depth; findings of the specialised run count for the caller's analysis.
+        """
+        called = self.called_params(qname)
+        spec = {p: frozenset(r for r in v.refs if r.split(":", 1)[0] in _CALLABLE)
+                for p, v in binding.items() if p in called}
+        spec = {p: r for p, r in spec.items() if r}
+        if not spec or it.depth >= MAX_SPEC_DEPTH:
+            return self.summary_of(qname, it.func.qname)
+        key = (qname, frozenset((p, r) for p, r in spec.items()))
+        cached = self._spec_cache.get(key)
+        if cached is not None:
+            return cached
+        if key in self._spec_stack:
+            return self.summary_of(qname, it.func.qname)
+        self._spec_stack.add(key)
+        self.callers[qname].add(self._current or it.func.qname)
+        func, mod = self.functions[qname]
+        sub = Interp(self, mod, func, depth=it.depth + 1)
+        summary = sub.run(extra_refs=spec)
+        self._spec_stack.discard(key)
+        self._spec_cache[key] = summary
+        it.findings.extend(sub.findings)
+        return summary
+
+    def called_params(self, qname: str) -> frozenset[str]:
+        """Parameters the function calls, or calls methods on (cached syntactic scan)."""
+        got = self._called.get(qname)
+        if got is None:
+            func, _ = self.functions[qname]
+            names = {p.name for p in func.params}
+            got = frozenset(_called_names(func.body) & names)
+            self._called[qname] = got
+        return got
 
     # ================================================================== shared state
     def write_global(self, module: str, name: str, v: Val, it: Interp) -> None:
@@ -119,6 +168,9 @@ class Program:
         if v.tainted and any(o.param for o in v.all_flows()):
             it.summary.attr_stores.append((cls, attr, v))
             v = _without_params(v)
+        if attr not in self.class_attrs[cls]:
+            self.class_attrs[cls].add(attr)
+            self._dirty |= self.readers.get(("attrs-of", cls), set())
         self._write(("attr", cls, attr), self.attrs, v, key=(cls, attr))
 
     def _write(self, dep: tuple, table: dict, v: Val, key: tuple | None = None) -> None:
@@ -148,6 +200,23 @@ class Program:
             out = out.step(Step(it.path, pos[0], pos[1], "attribute", f"read from {name}.{attr}"))
         return out
 
+    def object_fields(self, base: Val, it: Interp, pos: ir.Pos) -> Val:
+        """``obj.__dict__`` / ``vars(obj)`` / ``asdict(obj)``: every attribute as a dict field."""
+        fields = dict(base.fields)
+        for ref in base.refs:
+            kind, _, cls = ref.partition(":")
+            if kind != "obj":
+                continue
+            for c in self.mro(cls):
+                for attr in self.class_attrs.get(c, ()):
+                    if attr not in fields:
+                        v = self.read_attr(cls, attr, it, pos)
+                        if v.tainted:
+                            fields[attr] = v
+                if self._current:
+                    self.readers[("attrs-of", c)].add(self._current)
+        return Val(base.flows, base.rest, fields)
+
     def note_closure(self, qname: str, env: Env, it: Interp) -> None:
         self.closures[qname] = dict(env)
 
@@ -169,7 +238,7 @@ class Program:
             return Val(refs=frozenset({f"fn:{dotted}"}))
         if dotted in self.classes:
             return Val(refs=frozenset({f"cls:{dotted}"}))
-        if dotted in self.modules:
+        if dotted in self.modules or dotted in self.namespaces:
             return Val(refs=frozenset({f"mod:{dotted}"}))
         parts = dotted.split(".")
         for i in range(len(parts) - 1, 0, -1):
@@ -212,19 +281,19 @@ class Program:
     def load_free(self, func: ir.Function, mod: ir.ModuleFacts, name: str, it: Interp) -> Val:
         """A name not bound in the function: enclosing functions, the module, then builtins."""
         if func.name != "<module>" or it.globals_declared:
-            for scope in (func.qname, func.parent):
-                if scope is None:
-                    continue
-                env = self.closures.get(scope) if scope == func.qname else (
-                    self.final_envs.get(scope))
-                if env and name in env:
-                    return env[name]
+            if func.parent is not None and name not in it.globals_declared:
+                for env in (self.closures.get(func.qname), self.final_envs.get(func.parent)):
+                    if env and name in env:
+                        return env[name]
             v = self.read_global(mod.module, name)
             if v is not None:
                 return v
         elif (mod.module, name) in self.globals:
             return self.globals[(mod.module, name)]
         return Val(refs=frozenset({f"ext:{self.alias(name)}"}))
+
+    def is_global(self, mod: ir.ModuleFacts, name: str) -> bool:
+        return (mod.module, name) in self.globals
 
     # ================================================================== classes
     def mro(self, cls: str) -> list[str]:
@@ -341,6 +410,29 @@ class Program:
 
     def call(self, it: Interp, e: ir.Call, env: Env) -> Val:
         return calls.evaluate_call(self, it, e, env)
+
+
+def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]
+    """Names used as a callee (``f(...)``) or as a method receiver (``f.m(...)``)."""
+    out: set[str] = set()
+    stack: list = list(stmts)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Call):
+            f = node.func
+            while isinstance(f, ir.Attr):
+                f = f.value
+            if isinstance(f, ir.Name):
+                out.add(f.id)
+        if isinstance(node, tuple):
+            stack.extend(node)
+            continue
+        if hasattr(node, "__slots__"):
+            for slot in node.__slots__:
+                child = getattr(node, slot, None)
+                if isinstance(child, tuple | list) or hasattr(child, "__slots__"):
+                    stack.append(child)
+    return out
 
 
 def _has_decorator(func: ir.Function, name: str) -> bool:
