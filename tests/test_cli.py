@@ -10,7 +10,8 @@ import pytest
 from privlint import __version__
 from privlint.cli import main
 
-LEAK = 'import socket, posthog\nposthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n'
+LEAK = ('import socket, posthog\n'
+        'posthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n')
 SAFE = ('import platform, posthog\n'
         'def enabled():\n    return False\n'
         'if enabled():\n    posthog.capture("b", distinct_id="s", properties={"os": platform.system()})\n')

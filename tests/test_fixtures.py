@@ -38,7 +38,7 @@ def test_fixture(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for (rel, line, code, kinds), n in spec.expected.items():
         expected[(rel, line, code)] += n
         if kinds:
-            kinds_expected.setdefault((rel, line, code), []).append(kinds)
+            kinds_expected.setdefault((rel, line, code), []).extend([kinds] * n)
     problems = []
     for key in sorted(set(got) | set(expected)):
         if got[key] != expected[key]:

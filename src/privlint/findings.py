@@ -69,7 +69,13 @@ def from_hits(hits: list[Hit], cwd: str | None = None) -> list[Finding]:
         cur = best.get(key)
         if cur is None or (len(h.flow.trace), h.field) < (len(cur.flow.trace), cur.field):
             best[key] = h
-    out = [_finding(h, cwd) for h in best.values()]
+    # A whole value and one of its modelled parts (sys.argv and sys.argv[0]) are one source:
+    # when both reach the same call, the whole wins.
+    wholes = {(o.path, o.line, o.column, o.label, land) for o, land in best}
+    kept = [h for (o, land), h in best.items()
+            if not any((o.path, o.line, o.column, o.label[: i], land) in wholes
+                       for i, ch in enumerate(o.label) if ch in "[." and i)]
+    out = [_finding(h, cwd) for h in kept]
     assign_fingerprints(out)
     out.sort(key=Finding.sort_key)
     return out

@@ -163,9 +163,7 @@ def test_icrc1_candidate_regex() -> None:
 def test_every_spec_vector_is_listed(spec_cells: Callable[[str, int], list[str]]) -> None:
     listed_accounts = {a for _, a in VALID_ACCOUNTS}
     assert set(spec_cells("### 2.1", 1)) >= listed_accounts  # the owner → account table
-    assert {o for o, _ in VALID_ACCOUNTS} == {
-        c for c in spec_cells("### 2.1", 0) if c.count("-") >= 4
-    }
+    assert {o for o, _ in VALID_ACCOUNTS} == {c for c in spec_cells("### 2.1", 0) if c.count("-") >= 4}
     spec_invalid = {c for c in spec_cells("### 2.1", 0) if len(c) >= 60 and "-" not in c}
     assert spec_invalid == {t for t, _ in INVALID_ACCOUNTS if not t.startswith("0x")}
     spec_icrc1 = {c.replace("P", P) for c in spec_cells("### 2.2", 0) if c != "P = " + P}

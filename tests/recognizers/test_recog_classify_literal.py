@@ -72,25 +72,16 @@ ICRC1 = LiteralMatch("account-id", "ICRC-1 account text literal")
             ],
         ),
         (
-            "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
-            "abandon about",
+            "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
             [LiteralMatch("seed-phrase", "BIP-39 seed phrase literal (12 words, checksum valid)")],
         ),
         (
-            " ".join(["zoo"] * 12),
-            [
-                LiteralMatch(
-                    "seed-phrase", "BIP-39 seed phrase literal (12 words, checksum not valid)"
-                )
-            ],
+            "legal winner thank year wave sausage worth useful legal winner thank zoo",
+            [LiteralMatch("seed-phrase", "BIP-39 seed phrase literal (12 words, checksum not valid)")],
         ),
         (
             "AKIAIOSFODNN7EXAMPLE",
-            [
-                LiteralMatch(
-                    "secret", "AWS access key literal (detect-secrets AWSKeyDetector)", True
-                )
-            ],
+            [LiteralMatch("secret", "AWS access key literal (detect-secrets AWSKeyDetector)", True)],
         ),
         (
             "AKIAZ3MTL6Q4VXK2R7PB",
@@ -118,19 +109,11 @@ ICRC1 = LiteralMatch("account-id", "ICRC-1 account text literal")
         ),
         (
             "-----BEGIN RSA PRIVATE KEY-----",
-            [
-                LiteralMatch(
-                    "secret", "PEM private key header literal, no key material (RSA PRIVATE KEY)"
-                )
-            ],
+            [LiteralMatch("secret", "PEM private key header literal, no key material (RSA PRIVATE KEY)")],
         ),
         (
             "https://deploy:s3cr3tpass@db.corp.io/x",
-            [
-                LiteralMatch(
-                    "secret", "password in a URL literal (detect-secrets BasicAuthDetector)"
-                )
-            ],
+            [LiteralMatch("secret", "password in a URL literal (detect-secrets BasicAuthDetector)")],
         ),
     ],
 )
@@ -222,9 +205,7 @@ def test_generated_accounts() -> None:
 def test_result_is_a_fresh_list() -> None:
     first = classify_literal("user alice@corp.io")
     first.clear()
-    assert classify_literal("user alice@corp.io") == [
-        LiteralMatch("email", "e-mail address literal")
-    ]
+    assert classify_literal("user alice@corp.io") == [LiteralMatch("email", "e-mail address literal")]
 
 
 def test_long_literal_is_scanned_without_caching() -> None:

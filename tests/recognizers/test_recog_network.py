@@ -134,3 +134,13 @@ def test_documentation_domains() -> None:
     assert is_documentation_domain("sub.example.com.")
     assert not is_documentation_domain("example.co")
     assert not is_documentation_domain("notexample.com")
+
+
+@pytest.mark.parametrize("text", ["52.216.0.0/15", "8.8.8.0/24", "2620:4f:8000::/48", "2002::/16", "fec0::1"])
+def test_networks_and_site_local_are_not_addresses(text: str) -> None:
+    assert find_public_ips(text) == []
+
+
+def test_format_string_host_is_not_an_email() -> None:
+    assert find_emails("From: %(user)s@localhost%(lf)s") == []
+    assert find_emails("{0}@corp.io") == []

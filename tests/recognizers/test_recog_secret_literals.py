@@ -93,9 +93,7 @@ def test_detectors_match_pinned_detect_secrets() -> None:
         assert (len(patterns), digest) == PINNED_DENYLISTS[name], name
 
 
-@pytest.mark.parametrize(
-    ("detector", "sample"), [(d, s) for d, samples in SAMPLES.items() for s in samples]
-)
+@pytest.mark.parametrize(("detector", "sample"), [(d, s) for d, samples in SAMPLES.items() for s in samples])
 def test_every_detector_regex_is_reached(detector: str, sample: str) -> None:
     plugin = _regex_plugins()[detector]
     assert list(plugin.analyze_string(sample)), "sample does not match the plugin itself"
@@ -111,9 +109,7 @@ def test_every_denylist_regex_has_a_sample() -> None:
 
 def test_aws_documentation_key_is_reported_and_marked() -> None:
     # detect-secrets reports AWS's documented example key like any other; so do we, marked.
-    assert find_secrets("AKIAIOSFODNN7EXAMPLE") == [
-        SecretHit("AWSKeyDetector", "AWS Access Key", None, True)
-    ]
+    assert find_secrets("AKIAIOSFODNN7EXAMPLE") == [SecretHit("AWSKeyDetector", "AWS Access Key", None, True)]
     assert find_secrets("AKIAZ3MTL6Q4VXK2R7PB") == [
         SecretHit("AWSKeyDetector", "AWS Access Key", None, False)
     ]
@@ -193,3 +189,36 @@ def test_detect_secrets_loaded_lazily() -> None:
         "assert 'detect_secrets' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found in a scan of an installed Python tree (stdlib + site-packages).
+        "GCACGGCGTCACACTTTGCTATGCCATAGCATATTTATCCATAAGATTAGCGGATCCTACCTGACGC",  # DNA: "ACCA…"
+        "AmazonRedshiftQueryEditorV2TagOnlyUserIdPermissions",
+        "NFCISO15693ReadMultipleBlocksConfiguration",
+        "https://www.researchgate.net/publication/200034365_An_Improved_Algorithm_for_Matching",
+        "http://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFlowLogs.html",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
+        "abcdfeghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+        "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDV5+voluw2zmzqpqCAqtsyoP01TQ8Ydx1eS1yD6wUsHcPqMIqp user@host",
+    ],
+)
+def test_known_false_positive_families(text: str) -> None:
+    assert find_secrets(text) == []
+
+
+def test_aws_key_id_needs_boundaries() -> None:
+    assert find_secrets("id=AKIAZ3MTL6Q4VXK2R7PB;") != []
+    assert find_secrets("XAKIAZ3MTL6Q4VXK2R7PB") == []
+    assert find_secrets("AKIAZ3MTL6Q4VXK2R7PB7") == []
+    # One bounded occurrence is enough.
+    assert find_secrets("XAKIAZ3MTL6Q4VXK2R7PB AKIAZ3MTL6Q4VXK2R7PB") != []
+
+
+def test_placeholder_password_in_url_is_documentation() -> None:
+    [hit] = find_secrets("e.g. https://user:pass@host:5432/db")
+    assert hit == SecretHit("BasicAuthDetector", "Basic Auth Credentials", None, True)
+    [hit] = find_secrets("postgres://app:Tr0ub4dor@db.corp.io/app")
+    assert not hit.is_documentation

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from privlint.recognizers.seed import SeedPhraseMatch, bip39_wordlist, find_seed_phrases
 
-VALID_12 = (
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
-)
+VALID_12 = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
 VALID_24 = " ".join(["abandon"] * 23 + ["art"])
 # Trezor test vector (python-mnemonic vectors.json), 12 words.
 TREZOR_12 = "legal winner thank year wave sausage worth useful legal winner thank yellow"
@@ -30,7 +28,19 @@ def test_valid_24_word_phrase() -> None:
 
 def test_checksum_not_required() -> None:
     # Twelve list words whose checksum fails are still a seed phrase (a mistyped one).
-    assert find_seed_phrases(" ".join(["abandon"] * 12)) == [SeedPhraseMatch(12, False)]
+    mistyped = TREZOR_12.replace("yellow", "zoo")
+    assert find_seed_phrases(mistyped) == [SeedPhraseMatch(12, False)]
+
+
+def test_low_diversity_runs_need_the_checksum() -> None:
+    # Printed boolean arrays and counting words are BIP-39 words too (found in numpy/scipy
+    # docstrings); with fewer than four distinct words only a valid whole mnemonic counts.
+    bools = "[[ True, False, False,  True], [ True,  True, False, False], [False, True, True, True]]"
+    assert find_seed_phrases(bools) == []
+    assert find_seed_phrases("zero zero zero zero zero one one one one one two two two two two") == []
+    assert find_seed_phrases(" ".join(["abandon"] * 12)) == []
+    assert find_seed_phrases(" ".join(["zoo"] * 12)) == []
+    assert find_seed_phrases(VALID_12) == [SeedPhraseMatch(12, True)]
 
 
 def test_eleven_word_run_rejected() -> None:
@@ -49,9 +59,12 @@ def test_phrase_inside_other_text_and_separators() -> None:
     assert find_seed_phrases(VALID_12.replace(" ", "\n")) == [SeedPhraseMatch(12, True)]
 
 
-def test_longer_run_with_valid_window() -> None:
-    text = "zoo zoo zoo " + VALID_12
-    assert find_seed_phrases(text) == [SeedPhraseMatch(15, True)]
+def test_stray_list_words_around_a_phrase() -> None:
+    # "seed" and "today" are list words too: the run grows; the phrase inside still checksums.
+    assert find_seed_phrases("seed " + TREZOR_12) == [SeedPhraseMatch(13, True)]
+    assert find_seed_phrases("my seed " + TREZOR_12 + " today") == [SeedPhraseMatch(14, True)]
+    # Beyond two stray words the run is not taken for one phrase, so no checksum claim.
+    assert find_seed_phrases("bright cabin seed " + TREZOR_12) == [SeedPhraseMatch(15, False)]
 
 
 PROSE = [

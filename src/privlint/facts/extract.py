@@ -169,10 +169,7 @@ class _Lowerer:
 
     def c_If(self, s: cst.If) -> list[ir.Stmt]:
         orelse: tuple[ir.Stmt, ...]
-        if isinstance(s.orelse, cst.If):
-            orelse = tuple(self.c_If(s.orelse))
-        else:
-            orelse = self.block(s.orelse)
+        orelse = tuple(self.c_If(s.orelse)) if isinstance(s.orelse, cst.If) else self.block(s.orelse)
         return [ir.If(self.expr(s.test), self.block(s.body), orelse, self.pos.of(s))]
 
     def c_For(self, s: cst.For) -> list[ir.Stmt]:

@@ -15,8 +15,8 @@ from typing import Any
 
 from privlint.rules.model import (
     CommandRule,
-    InvokeModel,
     FileRule,
+    InvokeModel,
     KeyedModel,
     KeyRule,
     MethodEffect,
@@ -34,8 +34,8 @@ KNOWN_KINDS = frozenset({
 })
 
 _TABLES: dict[str, set[str]] = {
-    "settings": {"safe_attributes", "fresh", "exception_kinds", "url_words", "url_exclude_hosts",
-                 "aliases"},
+    "settings": {"safe_attributes", "safe_attribute_prefixes", "fresh", "exception_kinds",
+                 "url_words", "url_exclude_hosts", "aliases"},
     "source": {"calls", "attributes", "names", "kinds", "says", "fields", "item0", "whole_too"},
     "keyed": {"table", "objects", "functions", "whole", "says"},
     "key": {"table", "patterns", "kinds", "says"},
@@ -53,7 +53,8 @@ _TABLES: dict[str, set[str]] = {
     "invoke": {"calls", "function", "position", "rest", "args", "kwargs", "elements", "partial",
                "config"},
 }
-_EFFECTS = {"fields", "path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get", "receiver", "keys"}
+_EFFECTS = {"fields", "path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get",
+            "receiver", "keys"}
 
 
 class PackError(ValueError):
@@ -110,6 +111,7 @@ class _Builder:
     @staticmethod
     def settings(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
         r.safe_attributes |= frozenset(e.get("safe_attributes", ()))
+        r.safe_attribute_prefixes += tuple(e.get("safe_attribute_prefixes", ()))
         r.fresh |= frozenset(e.get("fresh", ()))
         if "exception_kinds" in e:
             r.exception_kinds = _kinds(where, e["exception_kinds"])

@@ -142,6 +142,7 @@ class RuleSet:
     sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
     method_sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
     safe_attributes: frozenset[str] = frozenset()
+    safe_attribute_prefixes: tuple[str, ...] = ()
     attr_sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     functions: dict[str, MethodEffect] = field(default_factory=dict)
@@ -160,11 +161,16 @@ class RuleSet:
         return None
 
     def command_kinds(self, words: list[str]) -> CommandRule | None:
+        """Every rule the command line matches, merged (``--format=%an <%ae>`` is both)."""
+        found = []
         for rule in self.commands:
             it = iter(words)
             if all(any(_word_match(w, x) for x in it) for w in rule.words):
-                return rule
-        return None
+                found.append(rule)
+        if not found:
+            return None
+        kinds = frozenset().union(*(r.kinds for r in found))
+        return CommandRule(found[0].words, kinds, " and ".join(dict.fromkeys(r.says for r in found)))
 
     def file_kinds(self, path: str) -> FileRule | None:
         for rule in self.files:

@@ -356,10 +356,7 @@ def method_effect(it: Interp, effect: str, target: ir.Expr, receiver: Val, args:
     if effect == "merge":
         merged = EMPTY
         for a, v in args:
-            if a.name is not None:
-                merged = with_field(merged, a.name, v)
-            else:
-                merged = join(merged, v)
+            merged = with_field(merged, a.name, v) if a.name is not None else join(merged, v)
         merged = merged.step(step)
 
         def fn(b: Val) -> Val:
@@ -396,7 +393,8 @@ def method_effect(it: Interp, effect: str, target: ir.Expr, receiver: Val, args:
     if effect == "fields":
         return it.prog.object_fields(receiver, it, e.pos)
     if effect == "path":
-        return function_effect(it.prog, it, "path", [(ir.Arg(target), receiver), *args], e, env)
+        joined = function_effect(it.prog, it, "path", [(ir.Arg(target), receiver), *args], e, env)
+        return joined.replace(refs=frozenset(r for r in receiver.refs if r.startswith("inst:")))
     if effect == "keys":
         return Val(rest=join_flows(receiver.flows, receiver.rest))
     return _inputs(receiver, args)
@@ -500,7 +498,10 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
         payload.append(("exception", it.current_exception(), "error"))
     for label, val, param in payload:
         for path, flows in val.leaves():
-            field = render_field(label, path) if label != "url query" else label
+            if label == "url query":  # the URL string itself, or the fields of a Request object
+                field = label if not path else render_field(param, path)
+            else:
+                field = render_field(label, path)
             if _excluded(model, field):
                 continue
             note_step = Step(it.path, e.pos[0], e.pos[1], "sink",

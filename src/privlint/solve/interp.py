@@ -349,7 +349,7 @@ class Interp:
         return self.load_attr(base, e.attr, e.pos, base)
 
     def load_attr(self, base: Val, attr: str, pos: ir.Pos, receiver: Val | None = None) -> Val:
-        if attr in self.rules.safe_attributes:
+        if attr in self.rules.safe_attributes or attr.startswith(self.rules.safe_attribute_prefixes):
             return EMPTY
         if attr == "__dict__":
             return self.prog.object_fields(base, self, pos)
@@ -358,7 +358,7 @@ class Interp:
         for ref in base.refs:
             out = join(out, self.prog.attr_of_ref(ref, attr, self, pos, base))
         san = self.rules.attr_sanitizers.get(attr)
-        if san is not None:
+        if san is not None and attr not in base.fields:  # a modelled field is what it says
             out = strip_kinds(out, san.removes)
         return out
 
@@ -445,9 +445,11 @@ class Interp:
             strs = _concat(left.strs, right.strs)
         elif e.op == "%":
             strs = left.strs
-        elif e.op == "/" and (left.strs or right.strs):  # pathlib joins
+        elif e.op == "/" and (left.strs or right.strs or left.refs):  # pathlib joins
             strs = frozenset(f"{a}/{b}" for a in (left.strs or {"\x00"}) for b in (right.strs or {"\x00"}))
-        out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names)
+        refs = left.refs if e.op == "/" else frozenset()  # a Path stays a Path
+        out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names,
+                  refs=frozenset(r for r in refs if r.startswith("inst:") or r == "file"))
         if out.tainted and e.op in ("%", "+") and (left.strs or right.strs):
             out = out.step(Step(self.path, e.pos[0], e.pos[1], "transform", "formatted into a string"))
         return out
