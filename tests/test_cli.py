@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +138,91 @@ def test_version(capsys: pytest.CaptureFixture) -> None:
 
 def test_usage_error_exit_2(capsys: pytest.CaptureFixture) -> None:
     assert main(["scan", "--format", "xml"]) == 2
+
+
+# ---------------------------------------------------------------- --diff-base, progress, formats
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository: main has one leak; the branch adds a source used by an unchanged sink."""
+    for k, v in {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+                 "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}.items():
+        monkeypatch.setenv(k, v)
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/old.py", LEAK)
+    write(tmp_path, "pkg/facts.py", "def facts():\n    return {}\n")
+    write(tmp_path, "pkg/send.py", "import posthog\nfrom pkg.facts import facts\n\n\ndef boot():\n"
+                                   '    posthog.capture("b", distinct_id="s", properties=facts())\n')
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "checkout", "-q", "-b", "feature")
+    write(tmp_path, "pkg/facts.py", 'import getpass\n\n\ndef facts():\n    return {"u": getpass.getuser()}\n')
+    write(tmp_path, "pkg/new.py", LEAK)
+    write(tmp_path, "README.md", "changed, not Python\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "feature")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_diff_base_reports_changed_files_only(repo: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["scan", ".", "--format", "json"]) == 1
+    every = {(f["path"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert every == {("pkg/old.py", "PII102"), ("pkg/new.py", "PII102"), ("pkg/send.py", "PII101")}
+    assert main(["scan", ".", "--format", "json", "--diff-base", "main"]) == 1
+    found = {(f["path"], f["rule"]) for f in json.loads(capsys.readouterr().out)["findings"]}
+    # the user name is born in the changed facts.py and lands in the unchanged send.py: reported
+    assert found == {("pkg/new.py", "PII102"), ("pkg/send.py", "PII101")}
+    assert main(["scan", "pkg", "--format", "json", "--diff-base", "main"]) == 1  # git run in pkg/
+    paths = {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert "pkg/new.py" in paths and "pkg/old.py" not in paths
+    assert main(["scan", "pkg", "--diff-base", "feature"]) == 0  # nothing changed since itself
+    assert main(["scan", "pkg/new.py", "pkg/old.py", "--diff-base", "main"]) == 1  # both filters
+
+
+def test_diff_base_errors_exit_2(repo: Path, tmp_path_factory: pytest.TempPathFactory,
+                                 capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["scan", ".", "--diff-base", "no-such-ref"]) == 2
+    err = capsys.readouterr().err
+    assert "--diff-base no-such-ref: git diff failed" in err and err.count("\n") == 1
+    assert main(["scan", ".", "--diff-base=--output=x"]) == 2
+    assert "is not a git ref" in capsys.readouterr().err
+    elsewhere = tmp_path_factory.mktemp("not-a-repo")
+    write(elsewhere, "app.py", LEAK)
+    assert main(["scan", str(elsewhere), "--diff-base", "main"]) == 2
+    assert "is not in a git repository" in capsys.readouterr().err
+    monkeypatch.setenv("PATH", str(elsewhere))  # no git on PATH
+    assert main(["scan", ".", "--diff-base", "main"]) == 2
+    assert "git was not found" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "app.py", SAFE)
+    write(tmp_path, "b.py", "x = 1\n")
+    assert main(["scan", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["scan", str(tmp_path)]) == 0
+    assert term.getvalue() == "privlint: scanning 2 files...\r\033[K"
+    assert "scanning" not in capsys.readouterr().out
+
+
+def test_every_format_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write(tmp_path, "app.py", LEAK)
+    for fmt in ("text", "json", "sarif", "github"):
+        assert main(["scan", str(tmp_path), "--format", fmt]) == 1
+        assert "PII102" in capsys.readouterr().out

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from privlint import __version__
+
+if TYPE_CHECKING:
+    from privlint.config import Config
+    from privlint.scan import ScanRequest, ScanResult
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,12 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     s = sub.add_parser("scan", help="analyse Python code for identifiers reaching telemetry")
     s.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    s.add_argument("--format", choices=["text", "json"], default="text")
+    s.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
     s.add_argument("--output", metavar="FILE")
     s.add_argument("--config", metavar="FILE")
     s.add_argument("--select", type=_codes, default=())
     s.add_argument("--ignore", type=_codes, default=())
     s.add_argument("--fail-on", choices=["error", "warning", "info"])
+    s.add_argument("--baseline", metavar="FILE",
+                   help="report only findings not recorded in FILE (default: config key baseline)")
+    s.add_argument("--update-baseline", action="store_true",
+                   help="record every current finding in the baseline file and exit 0")
+    s.add_argument("--diff-base", metavar="REF",
+                   help="report only findings whose source or sink is in a file changed since REF")
     s.add_argument("--jobs", type=int, default=0)
     s.add_argument("--no-cache", action="store_true")
     s.add_argument("--cache-dir", metavar="DIR")
@@ -85,35 +97,54 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from privlint import baseline
     from privlint.config import Config, ConfigError, find_config, load_config
     from privlint.findings import fails
+    from privlint.gitdiff import GitError, changed_files
     from privlint.report import FORMATS
-    from privlint.scan import ScanError, ScanRequest, run_scan
+    from privlint.scan import ScanError, ScanRequest, ScanResult, run_scan
 
     missing = [p for p in args.paths if not Path(p).exists()]
+    existing = [p for p in args.paths if Path(p).exists()]
     for p in missing:
         print(f"privlint: error: {p}: no such file or directory", file=sys.stderr)
     try:
         if args.config:
             cfg = load_config(Path(args.config))
         else:
-            existing = [p for p in args.paths if Path(p).exists()]
             found = find_config(Path(existing[0])) if existing else None
             cfg = load_config(found) if found else Config()
     except ConfigError as exc:
         print(f"privlint: configuration error: {exc}", file=sys.stderr)
         return 2
-    req = ScanRequest([p for p in args.paths if Path(p).exists()], cfg, args.select, args.ignore)
+    bl_path = _baseline_path(args, cfg)
+    if args.update_baseline and (problem := _update_problem(args, bl_path, existing)):
+        print(f"privlint: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        accepted = baseline.load(bl_path) if bl_path and not args.update_baseline else None
+        changed = changed_files(args.diff_base, existing) if args.diff_base is not None else None
+    except (baseline.BaselineError, GitError) as exc:
+        print(f"privlint: error: {exc}", file=sys.stderr)
+        return 2
+    req = ScanRequest(existing, cfg, args.select, args.ignore, changed=changed)
     if req.paths:
-        result = run_scan(req)
+        done = _progress(req)
+        try:
+            result = run_scan(req)
+        finally:
+            done()
     else:
-        from privlint.scan import ScanResult
-
         result = ScanResult([], [], {"files": 0, "lines": 0, "seconds": 0.0, "cached_files": 0})
     reported = {e.path for e in result.errors}
     for p in missing:
         if p not in reported:
             result.errors.append(ScanError(p, 0, 0, "no such file or directory"))
+    if args.update_baseline:
+        assert bl_path is not None  # checked by _update_problem
+        return _update(bl_path, result)
+    if accepted is not None:
+        result.findings, result.stats["baselined"] = baseline.subtract(result.findings, accepted)
     color = args.output is None and args.format == "text" and sys.stdout.isatty()
     text = FORMATS[args.format](result, color)
     if args.output:
@@ -123,6 +154,53 @@ def _scan(args: argparse.Namespace) -> int:
     if result.errors:
         return 2
     return 1 if fails(result.findings, args.fail_on or cfg.fail_on) else 0
+
+
+def _baseline_path(args: argparse.Namespace, cfg: Config) -> Path | None:
+    """``--baseline`` is relative to the current directory, ``baseline =`` to the config's."""
+    if args.baseline:
+        return Path(args.baseline)
+    if cfg.baseline:
+        return cfg.root / cfg.baseline if cfg.root is not None else Path(cfg.baseline)
+    return None
+
+
+def _update_problem(args: argparse.Namespace, path: Path | None, existing: list[str]) -> str | None:
+    if path is None:
+        return "--update-baseline needs --baseline FILE or `baseline` in the configuration"
+    if args.diff_base is not None or any(Path(p).is_file() for p in existing):
+        return ("--update-baseline records a whole scan; run it on directories, "
+                "without FILE paths or --diff-base")
+    return None
+
+
+def _update(path: Path, result: ScanResult) -> int:
+    from privlint import baseline
+
+    baseline.write(path, result.findings)
+    n = len(result.findings)
+    print(f"privlint: recorded {n} finding{'s' if n != 1 else ''} in {path}", file=sys.stderr)
+    for e in result.errors:
+        where = f"{e.path}:{e.line}:{e.column}" if e.line else e.path
+        print(f"privlint: {where}: could not be analysed: {e.message}", file=sys.stderr)
+    return 2 if result.errors else 0
+
+
+def _progress(req: ScanRequest) -> Callable[[], None]:
+    """A "scanning N files..." line on stderr while the scan runs, only when stderr is a terminal."""
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return lambda: None
+    from privlint.discover import discover
+
+    n = len(discover(req.paths, req.config.exclude, req.config.root).files)
+    sys.stderr.write(f"privlint: scanning {n} file{'s' if n != 1 else ''}...")
+    sys.stderr.flush()
+
+    def done() -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+    return done
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from privlint.findings import Finding, display_path, from_hits
 from privlint.parse import ParseError, parse_file
 from privlint.rules.loader import load_rules
 from privlint.solve.program import Program, ProjectConfig
+from privlint.suppress import apply_suppressions
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ScanRequest:
     config: Config = field(default_factory=Config)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    changed: set[str] | None = None  # --diff-base: resolved paths; report findings touching them
 
 
 @dataclass
@@ -72,18 +74,22 @@ def run_scan(req: ScanRequest) -> ScanResult:
     program = Program(modules, rules, project)
     hits = program.solve()
     findings = from_hits(hits)
+    findings, suppressed = apply_suppressions(findings, modules)  # before any filtering
     if found.report_only is not None:
         wanted = found.report_only
         findings = [f for f in findings if _touches(f, wanted)]
     select = req.select or cfg.select
     ignore = req.ignore or cfg.ignore
     findings = [f for f in findings if _selected(f.rule, select, ignore)]
+    if req.changed is not None:
+        findings = [f for f in findings if _touches(f, req.changed)]
     errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
     stats = {
         "files": len(found.files), "lines": lines,
         "seconds": round(time.perf_counter() - started, 3), "cached_files": 0,
         "functions": len(program.functions),
         "analyses": sum(program.analyses.values()),
+        "suppressed": suppressed,
     }
     return ScanResult(findings, errors, stats)
 

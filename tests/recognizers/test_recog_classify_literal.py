@@ -226,3 +226,31 @@ def test_ordinary_literals_are_fast() -> None:
         classify_literal(text)
     per_literal = (time.perf_counter() - start) / len(literals)
     assert per_literal < 200e-6
+
+
+def test_icrc1_account_of_a_public_owner_is_reported() -> None:
+    ledger = principal_from_text("ryjl3-tyaaa-aaaaa-aaaba-cai")
+    text = icrc1_account_to_text(ledger, bytes(31) + b"\x07")
+    assert classify_literal(text) == [ICRC1]
+    assert classify_literal(icrc1_account_to_text(ledger)) == []  # default subaccount
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-----BEGIN RSA PRIVATE KEY-----" + "\n" * 20000 + "x",  # was quadratic (2.9 s)
+        "-----BEGIN RSA PRIVATE KEY-----" + "a:" * 20000,
+        "a@" + "a." * 20000 + "-",
+        "a." * 20000 + "@",
+        "1:" * 20000,
+        "abcde-" * 20000,
+        ("abcde-" * 10 + "abcdefg.") * 2000,
+        "aB3" * 30000,
+        "abandon " * 20000,
+        "x://" + "a" * 300 + "b@c.io " * 2000,
+    ],
+)
+def test_pathological_literals_stay_fast(text: str) -> None:
+    start = time.perf_counter()
+    classify_literal(text)
+    assert time.perf_counter() - start < 1.0

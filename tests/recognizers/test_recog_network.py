@@ -144,3 +144,22 @@ def test_networks_and_site_local_are_not_addresses(text: str) -> None:
 def test_format_string_host_is_not_an_email() -> None:
     assert find_emails("From: %(user)s@localhost%(lf)s") == []
     assert find_emails("{0}@corp.io") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.0.0.127.in-addr.arpa",
+        "11.2.0.4.v3",
+        "Release 13.0.0.0",
+        "version 3.5.0.1",
+        "Section 7.4.7.1 of the manual",
+        'Specifier("== 1.2.3.0")',
+    ],
+)
+def test_dotted_names_and_versions_are_not_addresses(text: str) -> None:
+    assert find_public_ips(text) == []
+
+
+def test_sentence_end_after_address() -> None:
+    assert find_public_ips("Use 8.8.8.8.") == [IpMatch("8.8.8.8", 4)]

@@ -16,12 +16,16 @@ become findings. One module per format:
 :func:`classify_literal` scans a whole literal: it may *be* an identifier or *contain* one (a
 URL holding a canister id, ``"user alice@corp.io"``).
 
-Speed (measured on the 2-core development machine, CPython 3.11, warm cache disabled, i.e. the
-uncached work): ordinary literals such as ``"deploy"``, ``"%s: %s"``, ``"utf-8"``,
-``"user_signed_in"`` cost about 1-3 µs; a 40-80 character sentence or URL about 5-12 µs; a
-literal holding a principal about 25 µs, an AWS key about 30 µs. A repeated literal is an
-``lru_cache`` hit (~0.3 µs). detect-secrets (about 0.2 s to import) and the BIP-39 wordlist are
-loaded only when a literal first needs them.
+Speed (2-core development machine, CPython 3.11.7; uncached work, best of 5 x 4,000 calls):
+ordinary literals such as "deploy", "%s: %s", "utf-8" cost about 1.1-1.3 µs, "user_signed_in",
+"Content-Type", "application/json" 2-3 µs, "hello-world" (a principal-shaped word whose CRC
+fails) 6 µs, a 60-80 character sentence 6-9 µs, a URL 11 µs. Literals that hold something cost
+more: a canister id 8 µs, a self-authenticating principal 13 µs, "8.8.8.8" 14 µs, an AWS key
+id 14 µs, a seed phrase 17 µs, a high-entropy key 30 µs. A repeated literal is an lru_cache
+hit (about 0.2 µs). Over the 888k string constants of an installed Python tree (stdlib plus
+site-packages, 85% of them at most 30 characters) the average was 10.6 µs per literal,
+2.1 µs for those of at most 30 characters; long docstrings dominate the rest. detect-secrets
+(about 0.2 s to import) and the BIP-39 wordlist are loaded only when a literal first needs them.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ class LiteralMatch:
     ``kind`` is a spec/kinds.md kind (``principal-id``, ``canister-id``, ``account-id``,
     ``seed-phrase``, ``ip-address``, ``email``, ``secret``); ``detail`` a short human phrase.
     ``documentation`` is True for values reserved for documentation that still have the exact
-    shape (``alice@example.com``, AWS's ``AKIAIOSFODNN7EXAMPLE``); the caller decides.
+    shape (``alice@example.com``, AWS's ``AKIAIOSFODNN7EXAMPLE``, ``https://user:pass@host``);
+    the caller decides.
     """
 
     kind: str
@@ -111,7 +116,7 @@ def _ic_matches(text: str, out: list[LiteralMatch]) -> None:
     if "." in text:
         for m in ICRC1_CANDIDATE_RE.finditer(text):
             try:
-                account = icrc1_account_from_text(m.group())
+                icrc1_account_from_text(m.group())
             except AccountError:
                 # Not a valid account text, but the owner principal is still written out.
                 try:
@@ -122,8 +127,9 @@ def _ic_matches(text: str, out: list[LiteralMatch]) -> None:
                 if hit is not None:
                     out.append(hit)
                 continue
-            if principal_kind(account.owner) is not None or account.subaccount is not None:
-                out.append(LiteralMatch("account-id", "ICRC-1 account text literal"))
+            # Reported even for a public owner: the subaccount (always present in this form)
+            # is what identifies, e.g. a user's cycles-minting top-up account.
+            out.append(LiteralMatch("account-id", "ICRC-1 account text literal"))
     for m in PRINCIPAL_CANDIDATE_RE.finditer(text):
         try:
             blob = principal_from_text(m.group())

@@ -41,9 +41,14 @@ DOCUMENTATION_NETWORKS: Final = (
     ipaddress.ip_network("2001:db8::/32"),
 )
 
-# A dotted quad not embedded in a longer dotted number or a word ("v1.2.3.4", "1.2.3.4.5"),
-# and not a network in CIDR notation ("52.216.0.0/15" is a range, not somebody's address).
-_IPV4_RE: Final = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d|/\d)")
+# A dotted quad not embedded in a longer dotted name or number ("v1.2.3.4", "1.2.3.4.5",
+# "11.2.0.4.v3", "1.0.0.127.in-addr.arpa"), and not a network in CIDR notation
+# ("52.216.0.0/15" is a range, not somebody's address).
+_IPV4_RE: Final = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\w|/\d)")
+# Dotted numbers that a preceding word marks as a version or a section number.
+_NOT_AN_ADDRESS_BEFORE_RE: Final = re.compile(
+    r"(?:version|release|section|ver\.|sec\.|rev\.|==|>=|<=|~=|!=)\s*[\"']?$", re.IGNORECASE
+)
 # A maximal run of hex digits, colons and dots (possessive: no backtracking into shorter runs);
 # runs with fewer than two colons are skipped and ipaddress decides the rest.
 _IPV6_RE: Final = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{3,}+(?!\w|/\d)")
@@ -102,6 +107,8 @@ def find_public_ips(text: str) -> list[IpMatch]:
             start = match.start()
             if any(lo <= start < hi for lo, hi in v6_spans):
                 continue  # the dotted tail of an IPv6 address such as ::ffff:8.8.8.8
+            if _NOT_AN_ADDRESS_BEFORE_RE.search(text[max(0, start - 12) : start]):
+                continue
             addr = _parse(match.group())
             if addr is not None and is_public_ip(addr):
                 found.append((start, IpMatch(str(addr), 4)))

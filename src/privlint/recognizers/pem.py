@@ -19,8 +19,9 @@ __all__ = ["PemMatch", "find_pem_private_keys"]
 _PEM_RE: Final = re.compile(
     r"-----BEGIN (?P<label>(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----"
     # Optional RFC 1421 headers ("Proc-Type: 4,ENCRYPTED"), then at least 16 characters of
-    # base64 body (a placeholder such as "{key}" or the END line does not count).
-    r"(?P<body>\s*(?:[\w-]+:[^\n]*\n)*\s*[A-Za-z0-9+/=]{4}[A-Za-z0-9+/=\s]{12,})?"
+    # base64 body (a placeholder such as "{key}" or the END line does not count). Possessive
+    # quantifiers: a long run of blank lines must not be re-split (quadratic backtracking).
+    r"(?P<body>(?:\s*+[\w-]+:[^\n]*\n)*+\s*+[A-Za-z0-9+/=]{4}[A-Za-z0-9+/=\s]{12,})?"
 )
 
 

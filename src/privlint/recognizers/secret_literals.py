@@ -20,10 +20,11 @@ material) and is not word-like (CamelCase names, URL paths, alphabets), and neve
 URI payloads or SSH public keys. (The 4.5-bit limit cannot be passed below 23 characters,
 log2(22) < 4.5, so the 20-character minimum is in practice 23.) In a scan of 888k literals of
 an installed Python tree these filters removed the CamelCase and URL-path hits that made up
-most entropy findings. Single-case hex - SHA-256 digests, commit ids, and also raw private keys - cannot be
-told apart by value; such literals are left to name-based rules (``privkey = "…"``). Regex
-detectors always count. Cheap substring triggers run first, and detect-secrets itself (about
-0.2 s to import) is imported only when a literal gets past them.
+most entropy findings. Single-case hex - SHA-256 digests, commit ids, and also raw private
+keys - cannot be told apart by value; such literals are left to name-based rules
+(``privkey = "…"``) or to ``include_weak_entropy``. Regex detectors always count. Cheap
+substring triggers run first, and detect-secrets itself (about 0.2 s to import) is imported
+only when a literal gets past them.
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ __all__ = ["ENTROPY_MIN_LENGTH", "REGEX_DETECTORS", "SecretHit", "find_secrets"]
 
 #: Entropy hits are reported only for tokens at least this long.
 ENTROPY_MIN_LENGTH: Final = 20
-# Below this no entropy candidate exists at all (the brief's pre-filter: length >= 16).
-_ENTROPY_PREFILTER_LENGTH: Final = 16
 
 #: detect-secrets regex detectors used, each with substrings one of which every match contains.
 #: Slack's are matched against the lower-cased text, as its regexes are case-insensitive.
@@ -111,6 +110,7 @@ def _triggered(text: str) -> list[str]:
 # Runs of detect-secrets' Base64 charset (letters, digits, + / \ - _ =), long enough to report.
 _B64_TOKEN_RE: Final = re.compile(rf"[A-Za-z0-9+/\\\-_=]{{{ENTROPY_MIN_LENGTH},}}")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
+_ENTROPY_SAMPLE: Final = 4096
 _MIXED_RE: Final = (re.compile("[A-Z]"), re.compile("[a-z]"), re.compile("[0-9]"))
 
 
@@ -219,11 +219,12 @@ def _entropy_hits(text: str, include_weak: bool) -> list[SecretHit]:
             continue
         if token.startswith(_PUBLIC_KEY_PREFIXES):
             continue
-        if not include_weak and (not _is_mixed(token) or _looks_like_text(token)):
+        if (not include_weak and not _is_mixed(token)) or _looks_like_text(token):
             continue
         b64, hexp = _entropy_plugins()
         plugin = hexp if _HEX.issuperset(token) else b64
-        entropy = plugin.calculate_shannon_entropy(token)
+        # An embedded blob can be megabytes; its first few kilobytes measure it well enough.
+        entropy = plugin.calculate_shannon_entropy(token[:_ENTROPY_SAMPLE])
         if entropy <= plugin.entropy_limit or _filtered(token):
             continue
         hits.append(
@@ -287,6 +288,6 @@ def find_secrets(text: str, *, include_weak_entropy: bool = False) -> list[Secre
                     continue
                 hits.append(SecretHit(name, plugin.secret_type, None, _is_documentation(name, value)))
                 break
-    if len(text) >= _ENTROPY_PREFILTER_LENGTH:
+    if len(text) >= ENTROPY_MIN_LENGTH:
         hits.extend(_entropy_hits(text, include_weak_entropy))
     return hits

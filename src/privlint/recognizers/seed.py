@@ -25,6 +25,11 @@ __all__ = ["MIN_WORDS", "SeedPhraseMatch", "bip39_wordlist", "find_seed_phrases"
 MIN_WORDS: Final = 12
 _VALID_LENGTHS: Final = (24, 21, 18, 15, 12)
 _MIN_DISTINCT: Final = 4
+# BIP-39 words that code prints in long repetitive runs (boolean arrays, counting). ("four",
+# "five" and "nine" are not in the list.)
+_CODE_WORDS: Final = frozenset(
+    ["true", "false", "zero", "one", "two", "three", "six", "seven", "eight", "ten"]
+)
 # BIP-39 English words have 3..8 letters: twelve of them need at least this many characters.
 _MIN_CHARS: Final = MIN_WORDS * 3 + (MIN_WORDS - 1)
 _MAX_STRAY: Final = 2
@@ -74,8 +79,9 @@ def _match(run: list[str]) -> SeedPhraseMatch | None:
         return SeedPhraseMatch(len(run), _checksum_valid(run))
     # Few distinct words: "true false true …" (a printed boolean array) or "zero one two …".
     # Kept only when the whole run is a mnemonic with a valid checksum, like the all-"abandon"
-    # test vector.
-    if len(run) in _VALID_LENGTHS and _english().check(" ".join(run)):
+    # test vector, and not made of code words only (1 in 16 boolean arrays would checksum).
+    distinct = set(run)
+    if not distinct <= _CODE_WORDS and len(run) in _VALID_LENGTHS and _english().check(" ".join(run)):
         return SeedPhraseMatch(len(run), True)
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from privlint.report import json_report, text
+from privlint.report import github, json_report, sarif, text
 
-FORMATS = {"text": text.render, "json": json_report.render}
+FORMATS = {"text": text.render, "json": json_report.render, "sarif": sarif.render,
+           "github": github.render}

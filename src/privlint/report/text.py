@@ -30,6 +30,10 @@ def render(result: ScanResult, color: bool = False) -> str:
         summary += f" ({', '.join(parts)})"
     stats = result.stats
     summary += f" in {stats.get('files', 0)} files ({stats.get('lines', 0)} lines)"
+    hidden = [f"{stats[k]} {what}" for k, what in (("suppressed", "suppressed"),
+                                                   ("baselined", "in the baseline")) if stats.get(k)]
+    if hidden:
+        summary += f" ({', '.join(hidden)})"
     if result.errors:
         summary += f"; {len(result.errors)} could not be analysed"
     summary += "."

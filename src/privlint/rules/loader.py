@@ -50,6 +50,10 @@ _TABLES: dict[str, set[str]] = {
     "transform": {"calls", "methods", "note", "args"},
     "sanitizer": {"calls", "methods", "attributes", "removes"},
     "effect": {"calls", "methods", "effect"},
+    "stringify": {"types", "kinds", "says"},
+    "names": {"negative_last", "negative_first"},
+    "name": {"kinds", "words"},
+    "argument": {"calls", "arg", "kinds", "says"},
     "invoke": {"calls", "function", "position", "rest", "args", "kwargs", "elements", "partial",
                "config"},
 }
@@ -215,6 +219,29 @@ class _Builder:
             r.method_sanitizers[m] = s
         for a in e.get("attributes", ()):
             r.attr_sanitizers[a] = s
+
+    @staticmethod
+    def names(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        r.name_negative_last |= frozenset(e.get("negative_last", ()))
+        r.name_negative_first |= frozenset(e.get("negative_first", ()))
+
+    @staticmethod
+    def name(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        kinds = _kinds(where, e["kinds"])
+        for w in e["words"]:
+            r.name_words[tuple(w.split("_"))] = kinds
+
+    @staticmethod
+    def stringify(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        model = SourceModel(_kinds(where, e["kinds"]), e.get("says", ""))
+        for t in e["types"]:
+            r.stringify[t] = model
+
+    @staticmethod
+    def argument(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        model = SourceModel(_kinds(where, e["kinds"]), e.get("says", ""))
+        for c in e["calls"]:
+            r.arguments[c] = (int(e.get("arg", 0)), model)
 
     @staticmethod
     def invoke(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:

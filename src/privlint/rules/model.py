@@ -152,6 +152,11 @@ class RuleSet:
     url_exclude_hosts: frozenset[str] = frozenset()
     fresh: frozenset[str] = frozenset()  # calls returning a fresh random value (session ids)
     invokes: dict[str, InvokeModel] = field(default_factory=dict)
+    stringify: dict[str, SourceModel] = field(default_factory=dict)  # str() of these types leaks
+    name_words: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    name_negative_last: frozenset[str] = frozenset()
+    name_negative_first: frozenset[str] = frozenset()
+    arguments: dict[str, tuple[int, SourceModel]] = field(default_factory=dict)  # arg kinds by use
     fingerprint: str = ""
 
     def key_kinds(self, table: str, key: str) -> KeyRule | None:
@@ -185,6 +190,21 @@ class RuleSet:
             return False
         words = {w for w in _WORDS.split(f"{host} {rest.split('?')[0]}".lower()) if w}
         return bool(words & self.url_words)
+
+    def name_kinds(self, name: str) -> frozenset[str] | None:
+        """The kinds a name says its value has, or None (name heuristics, see names.toml)."""
+        if not self.name_words or not isinstance(name, str):
+            return None
+        words = [w for w in _CAMEL.sub(r"\1_\2", name).lower().strip("_").split("_") if w]
+        if words and words[0] in ("get", "set", "fetch", "load", "read", "current", "my", "the"):
+            words = words[1:]
+        if not words or words[-1] in self.name_negative_last or words[0] in self.name_negative_first:
+            return None
+        for n in range(min(3, len(words)), 0, -1):
+            kinds = self.name_words.get(tuple(words[-n:]))
+            if kinds is not None:
+                return kinds
+        return None
 
     def is_telemetry_name(self, name: str) -> bool:
         words = {w.lower() for w in _CAMEL.sub(r"\1_\2", name).split("_") if w}

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from privlint.solve.program import Program
 
 UNKNOWN = "via-unknown-call"
+UNKNOWN_REF = "?"
 Args = list[tuple[ir.Arg, Val]]
 
 
@@ -95,7 +96,8 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
                 default = args[1][1] if len(args) > 1 else EMPTY
                 results.append(join(found, default))
                 handled = True
-    if not handled and method is not None and receiver is not None:
+    if not handled and method is not None and receiver is not None and not any(
+            r.startswith(("ext:", "mod:")) for r in receiver.refs):  # a method, not a module function
         r = method_model(prog, it, method, receiver, args, e, env)
         if r is not None:
             results.append(r)
@@ -159,6 +161,8 @@ def unknown_call(it: Interp, callee: Val, receiver: Val | None, args: Args, e: i
     """No model: the result may carry whatever went in (and is an object of that name)."""
     out = _inputs(receiver, args)
     refs = frozenset(f"inst:{r[4:]}" for r in callee.refs if r.startswith("ext:"))
+    if not any(r[4:] in it.rules.fresh for r in callee.refs if r.startswith("ext:")):
+        refs |= {UNKNOWN_REF}
     out = out.replace(refs=refs, strs=frozenset(), ids=frozenset())
     if out.tainted:
         out = out.step(None, UNKNOWN)
@@ -225,15 +229,33 @@ def external_call(prog: Program, it: Interp, name: str, receiver: Val | None, ar
         return strip_kinds(_inputs(receiver, args), san.removes)
     tr = rules.transforms.get(name)
     if tr is not None:
-        results.append(transform(it, tr.note, name, receiver, args, e, tr.args))
+        out = transform(it, tr.note, name, receiver, args, e, tr.args)
+        if name in ("str", "repr", "format", "ascii") and rules.stringify:
+            out = prog.stringified([v for _, v in args], out, it, e.pos)
+        results.append(out)
         matched = True
+    arg_model = rules.arguments.get(name)
+    if arg_model is not None and arg_model[0] < len(args):
+        a, v = args[arg_model[0]]
+        src = it.source_val(arg_model[1], _expr_label(a.value), a.value.pos)
+        it.mutate(a.value, v, lambda b: join(b, src), env)
     eff = rules.functions.get(name)
     if eff is not None:
         results.append(function_effect(prog, it, eff.effect, args, e, env))
         matched = True
     if not matched:
         return None
+    if not results:  # a sink or an invocation: what it returns is nothing privlint models
+        results.append(Val(refs=frozenset({UNKNOWN_REF})))
     return join_all(results)
+
+
+def _expr_label(e: ir.Expr) -> str:
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Attr):
+        return f"{_expr_label(e.value)}.{e.attr}"
+    return "the argument"
 
 
 def transform(it: Interp, note: str, name: str, receiver: Val | None, args: Args, e: ir.Call,

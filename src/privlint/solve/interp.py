@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 Env = dict[str, Val]
 MAX_LOOP = 4
+UNKNOWN_REF = "?"  # the value is the result of something no model or summary knows
 UNKNOWN = "via-unknown-call"
 
 
@@ -250,6 +251,8 @@ class Interp:
     def assign(self, target: ir.Expr, value: Val, env: Env, pos: ir.Pos, record: bool = True) -> None:
         if isinstance(target, ir.Name):
             v = value
+            if UNKNOWN_REF in value.refs:
+                v = join(v, self.by_name(target.id, target.id, pos, value))
             if record and value.tainted:
                 v = value.step(Step(self.path, pos[0], pos[1], "assign", f"assigned to {target.id}"))
             v = v.replace(names=v.names | {target.id})
@@ -377,7 +380,11 @@ class Interp:
             return join_all(self.prog.keyed_lookup(r[6:], key, idx, self, e.pos) for r in keyed)
         if key is None:
             return read_any(base)
-        return read_field(base, key)
+        out = read_field(base, key)
+        if UNKNOWN_REF in base.refs:
+            out = join(out.replace(refs=out.refs | {UNKNOWN_REF}),
+                       self.by_name(key, f'[{key!r}]', e.pos, out))
+        return out
 
     def const_key(self, index: ir.Expr | None, env: Env, val: Val | None = None) -> str | int | None:
         if isinstance(index, ir.Const) and isinstance(index.value, str | int) and not isinstance(
@@ -403,6 +410,8 @@ class Interp:
                 continue
             kv = self.eval(k, env)
             key = self.const_key(k, env, kv)
+            if UNKNOWN_REF in val.refs and isinstance(key, str):
+                val = join(val, self.by_name(key, f'["{key}"]', v.pos, val))
             if val.tainted:
                 where = f'["{key}"]' if isinstance(key, str) else f"[{key}]" if key is not None \
                     else "[...]"
@@ -450,6 +459,8 @@ class Interp:
         refs = left.refs if e.op == "/" else frozenset()  # a Path stays a Path
         out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names,
                   refs=frozenset(r for r in refs if r.startswith("inst:") or r == "file"))
+        if e.op == "%" and self.rules.stringify:
+            out = self.prog.stringified([right, *right.fields.values()], out, self, e.pos)
         if out.tainted and e.op in ("%", "+") and (left.strs or right.strs):
             out = out.step(Step(self.path, e.pos[0], e.pos[1], "transform", "formatted into a string"))
         return out
@@ -484,8 +495,7 @@ class Interp:
                 out = out.replace(names=out.names | v.names)
         if out.tainted:
             out = out.step(Step(self.path, e.pos[0], e.pos[1], "transform", "formatted into a string"))
-            out = self.prog.stringified(vals, out, self, e.pos)
-        return out
+        return self.prog.stringified(vals, out, self, e.pos) if self.rules.stringify else out
 
     def e_IfExp(self, e: ir.IfExp, env: Env) -> Val:
         self.eval(e.test, env)
@@ -566,6 +576,22 @@ class Interp:
         if model.fields or model.item0:
             return Val(rest=whole, fields=fields)
         return Val(whole)
+
+    def by_name(self, name: object, label: str, pos: ir.Pos, value: Val | None = None) -> Val:
+        """A value of unknown origin named like an identifier (the third source layer).
+
+        Where dataflow knows where the value came from (a modelled source, a literal), the origin
+        wins and the name adds nothing.
+        """
+        if value is not None and any(o.param is None for o in value.all_flows()):
+            return EMPTY
+        kinds = self.rules.name_kinds(name) if isinstance(name, str) else None
+        if not kinds:
+            return EMPTY
+        from privlint.rules.model import SourceModel
+
+        says = "is named like " + " and ".join(sorted(kinds)).replace("-", " ")
+        return self.source_val(SourceModel(kinds, says), label, pos, by="name")
 
     def type_of_annotation(self, ann: ir.Expr) -> Val:
         v = self.eval(ann, {})

@@ -13,7 +13,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
-from privlint.rules.model import RuleSet
+from privlint.recognizers import classify_literal
+from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
 from privlint.solve.interp import Env, Interp
 from privlint.solve.summary import Hit, Summary
@@ -69,6 +70,7 @@ class Program:
         self._spec_cache: dict[tuple, Summary] = {}
         self._spec_stack: set[tuple] = set()
         self._called: dict[str, frozenset[str]] = {}
+        self.known_types = {t.type for t in rules.types.values()} | set(rules.keyed_objects)
         self.namespaces = {".".join(m.split(".")[:i]) for m in self.modules
                            for i in range(1, m.count(".") + 1)} - set(self.modules)
 
@@ -91,10 +93,41 @@ class Program:
                     queued.add(dep)
                     queue.append(dep)
         hits = [h for q in sorted(self.findings) for h in self.findings[q]]
+        hits += self.entry_point_hits()
         if self.bound_hit:
             hits = [Hit(h.flow.then(None, "bound-hit"), h.sink, h.field, h.landing, True)
                     if h.landing.func in self.bound_hit else h for h in hits]
         return hits
+
+    def entry_point_hits(self) -> list[Hit]:
+        """Parameters of functions no project code calls, named like identifiers, reaching a sink.
+
+        Nothing tells privlint what such a parameter holds (a web framework or a CLI library calls
+        the function), so its name decides; the finding says ``by-name``.
+        """
+        out: list[Hit] = []
+        known = {(h.landing, h.field) for hits in self.findings.values() for h in hits}
+        for q, summary in sorted(self.summaries.items()):
+            func, _ = self.functions[q]
+            if self.callers.get(q) or func.name in ("<module>", "<class>") or func.is_lambda:
+                continue
+            for h in summary.hits:
+                o = h.flow.origin
+                if o.param in (None, "self", "cls") or (h.landing, h.field) in known:
+                    continue
+                names = [k for k in o.access if isinstance(k, str)]
+                name = names[-1] if names else o.param
+                kinds = self.rules.name_kinds(name)
+                if not kinds:
+                    continue
+                label = ".".join([o.param, *names]) if names else o.param
+                says = "is named like " + " and ".join(sorted(kinds)).replace("-", " ")
+                origin = Origin(kinds, label, says, o.path, o.line, o.column, q, "name")
+                first = Step(o.path, o.line, o.column, "source",
+                             f"{label}: a parameter of {func.name}(), which no project code calls, {says}")
+                out.append(Hit(Flow(origin, (first, *h.flow.trace[1:]), h.flow.notes), h.sink,
+                               h.field, h.landing))
+        return out
 
     def analyze(self, qname: str) -> set[str]:
         func, mod = self.functions[qname]
@@ -366,9 +399,14 @@ class Program:
             if keyed is not None:
                 whole = it.source_val(_whole_model(keyed), q, pos) if keyed.whole else EMPTY
                 return whole.replace(refs=frozenset({f"keyed:{q}"}))
-            return Val(refs=frozenset({f"{kind}:{q}"}))
+            out = Val(refs=frozenset({f"{kind}:{q}"}))
+            if kind == "inst" and name not in self.known_types:
+                out = join(out, it.by_name(attr, f".{attr}", pos))
+            return out
         if kind == "keyed":
             return Val(refs=frozenset({f"keyedm:{name}.{attr}"}))
+        if kind == "?":
+            return join(Val(refs=frozenset({"?"})), it.by_name(attr, f".{attr}", pos))
         if kind == "mod":
             return self.resolve(f"{name}.{attr}")
         if kind in ("obj", "cls"):
@@ -400,9 +438,25 @@ class Program:
 
     # ================================================================== values
     def literal_source(self, text: str, it: Interp, pos: ir.Pos) -> Val | None:
-        return None
+        """A literal whose value is an identifier (exact recognisers; documentation values not)."""
+        if len(text) < 6:
+            return None
+        matches = [m for m in classify_literal(text) if not m.documentation]
+        if not matches:
+            return None
+        kinds = frozenset(m.kind for m in matches)
+        model = SourceModel(kinds, "is a " + " and ".join(dict.fromkeys(m.detail for m in matches)))
+        return it.source_val(model, _literal_label(text, kinds), pos, by="value")
 
     def stringified(self, parts: list[Val], out: Val, it: Interp, pos: ir.Pos) -> Val:
+        """``str()``/f-string/``%`` of an object whose text is a secret (an ic-py Identity)."""
+        for v in parts:
+            for ref in v.refs:
+                if ref.startswith("inst:"):
+                    model = self.rules.stringify.get(ref[5:])
+                    if model is not None:
+                        label = f"str() of a {ref[5:].rsplit('.', 1)[-1]}"
+                        out = join(out, it.source_val(model, label, pos))
         return out
 
     def decorated(self, qname: str, v: Val, it: Interp) -> Val:
@@ -410,6 +464,16 @@ class Program:
 
     def call(self, it: Interp, e: ir.Call, env: Env) -> Val:
         return calls.evaluate_call(self, it, e, env)
+
+
+def _literal_label(text: str, kinds: frozenset[str]) -> str:
+    """How a finding names a literal; secrets and seed phrases are never printed whole."""
+    one = text.replace("\n", " ")
+    if kinds & {"secret", "seed-phrase"}:
+        return f"the literal {one[:4]!r}… ({len(text)} characters)"
+    if len(one) > 60:
+        one = one[:57] + "…"
+    return f"the literal {one!r}"
 
 
 def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]

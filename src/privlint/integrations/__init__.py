@@ -1,0 +1,1 @@
+"""Adapters that let tools teams already run (bandit) report privlint's findings."""
