@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=int, default=0)
     s.add_argument("--no-cache", action="store_true")
     s.add_argument("--cache-dir", metavar="DIR")
+    c = sub.add_parser("catalog", help="write the public catalog of collected data, or check it")
+    c.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    c.add_argument("--format", choices=["json", "markdown"], default="json")
+    c.add_argument("--output", metavar="FILE")
+    c.add_argument("--config", metavar="FILE")
+    c.add_argument("--check", metavar="FILE", help="exit 1 when the code drifts from FILE")
     sub.add_parser("rules", help="list every rule")
     e = sub.add_parser("explain", help="why a rule matters, with a leaking and a fixed example")
     e.add_argument("code")
@@ -92,6 +98,8 @@ def _main(argv: list[str] | None) -> int:
         return 0
     if args.command == "scan":
         return _scan(args)
+    if args.command == "catalog":
+        return _catalog(args)
     build_parser().print_help()
     return 2
 
@@ -154,6 +162,52 @@ def _scan(args: argparse.Namespace) -> int:
     if result.errors:
         return 2
     return 1 if fails(result.findings, args.fail_on or cfg.fail_on) else 0
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    """``privlint catalog``: 0 when written (2 on errors); with ``--check``, 1 on drift only."""
+    from privlint import catalog
+    from privlint.config import Config, ConfigError, find_config, load_config
+    from privlint.report import FORMATS
+    from privlint.scan import ScanRequest, ScanResult, run_scan
+
+    existing = [p for p in args.paths if Path(p).exists()]
+    missing = [p for p in args.paths if not Path(p).exists()]
+    for p in missing:
+        print(f"privlint: error: {p}: no such file or directory", file=sys.stderr)
+    try:
+        if args.config:
+            cfg = load_config(Path(args.config))
+        else:
+            found = find_config(Path(existing[0])) if existing else None
+            cfg = load_config(found) if found else Config()
+    except ConfigError as exc:
+        print(f"privlint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    cfg.catalog = None  # the file to compare with comes from --check here
+    result = run_scan(ScanRequest(existing, cfg)) if existing else ScanResult([], [], {})
+    for e in result.errors:
+        where = f"{e.path}:{e.line}" if e.line else e.path
+        print(f"privlint: {where}: {e.message}", file=sys.stderr)
+    code = result.catalog or catalog.build([])
+    if args.check:
+        try:
+            declared = catalog.load(Path(args.check))
+        except catalog.CatalogError as exc:
+            print(f"privlint: error: {exc}", file=sys.stderr)
+            return 2
+        drift = catalog.check(code, declared, args.check)
+        text = FORMATS["text"](ScanResult(drift, [], result.stats), False)
+        sys.stdout.write(text)
+        if result.errors or missing:
+            return 2
+        return 1 if any(f.severity != "info" for f in drift) else 0
+    text = catalog.to_json(code) if args.format == "json" else catalog.to_markdown(code)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 2 if result.errors or missing else 0
 
 
 def _baseline_path(args: argparse.Namespace, cfg: Config) -> Path | None:

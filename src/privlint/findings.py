@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass, field
 
 from privlint.rules.codes import BY_CODE, SEVERITY_ORDER, lower, rule_for_kinds
-from privlint.solve.summary import Hit
+from privlint.solve.optout import OptOut
+from privlint.solve.summary import Hit, Unguarded
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,35 @@ def display_path(path: str, cwd: str | None = None) -> str:
     return rel.replace(os.sep, "/")
 
 
-def from_hits(hits: list[Hit], cwd: str | None = None) -> list[Finding]:
+def consent_findings(unguarded: list[Unguarded], optouts: list[OptOut],
+                     cwd: str | None = None) -> list[Finding]:
+    """PII501 for sends reachable without an opt-in check; PII502 for checks that default to yes."""
+    out: list[Finding] = []
+    for u in unguarded:
+        rule = BY_CODE["PII501"]
+        via = f" (through {u.landing.name}())" if u.landing.family == "wrapper" else ""
+        land = u.landing
+        out.append(Finding(
+            rule=rule.code, category=rule.category, severity=rule.severity, kinds=[],
+            path=display_path(land.path, cwd), line=land.line, column=land.column,
+            end_line=land.end_line, end_column=land.end_column, sink=u.sink.name, field=None,
+            message=f"{u.sink.name} can send an event without the user's opt-in: no consent check "
+                    f"on this path{via}",
+            trace=[TraceStep(display_path(s.path, cwd), s.line, s.column, s.step, s.note)
+                   for s in u.trace],
+            func=land.func, source="consent"))
+    for o in optouts:
+        rule = BY_CODE["PII502"]
+        out.append(Finding(
+            rule=rule.code, category=rule.category, severity=rule.severity, kinds=[],
+            path=display_path(o.path, cwd), line=o.line, column=o.column, end_line=o.end_line,
+            end_column=o.end_column, sink="", field=None,
+            message=f"{o.detail}: telemetry is opt-out, not opt-in", func=o.func, source=o.what))
+    return out
+
+
+def from_hits(hits: list[Hit], cwd: str | None = None,
+              extra: list[Finding] | None = None) -> list[Finding]:
     best: dict[tuple, Hit] = {}
     for h in hits:
         o = h.flow.origin
@@ -75,7 +104,7 @@ def from_hits(hits: list[Hit], cwd: str | None = None) -> list[Finding]:
     kept = [h for (o, land), h in best.items()
             if not any((o.path, o.line, o.column, o.label[: i], land) in wholes
                        for i, ch in enumerate(o.label) if ch in "[." and i)]
-    out = [_finding(h, cwd) for h in kept]
+    out = [_finding(h, cwd) for h in kept] + list(extra or ())
     assign_fingerprints(out)
     out.sort(key=Finding.sort_key)
     return out

@@ -12,12 +12,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privlint import catalog
 from privlint.config import Config
 from privlint.discover import discover
 from privlint.facts import ir
-from privlint.findings import Finding, display_path, from_hits
+from privlint.findings import Finding, consent_findings, display_path, from_hits
 from privlint.parse import ParseError, parse_file
 from privlint.rules.loader import load_rules
+from privlint.solve.optout import find_opt_outs
 from privlint.solve.program import Program, ProjectConfig
 from privlint.suppress import apply_suppressions
 
@@ -44,6 +46,7 @@ class ScanResult:
     findings: list[Finding]
     errors: list[ScanError]
     stats: dict[str, object]
+    catalog: dict | None = None  # the data catalog built from the code (catalog.md)
 
 
 def _selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
@@ -73,7 +76,11 @@ def run_scan(req: ScanRequest) -> ScanResult:
     )
     program = Program(modules, rules, project)
     hits = program.solve()
-    findings = from_hits(hits)
+    findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
+    code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
+    findings += catalog_findings
+    if catalog_error:
+        errors.append(ScanError(cfg.catalog or "", 0, 0, catalog_error))
     findings, suppressed = apply_suppressions(findings, modules)  # before any filtering
     if found.report_only is not None:
         wanted = found.report_only
@@ -91,7 +98,25 @@ def run_scan(req: ScanRequest) -> ScanResult:
         "analyses": sum(program.analyses.values()),
         "suppressed": suppressed,
     }
-    return ScanResult(findings, errors, stats)
+    return ScanResult(findings, errors, stats, code_catalog)
+
+
+def _catalog(program: Program, cfg: Config) -> tuple[dict, list[Finding], str | None]:
+    """The catalog the code implies, and its drift from ``catalog =`` when configured."""
+    declared = None
+    error = None
+    path = None
+    if cfg.catalog:
+        path = (cfg.root or Path(".")) / cfg.catalog
+        try:
+            declared = catalog.load(path)
+        except catalog.CatalogError as exc:
+            error = str(exc)
+    version = str(declared.get("version", "1")) if declared else "1"
+    code = catalog.build(program.sends, version)
+    if declared is None or path is None:
+        return code, [], error
+    return code, catalog.check(code, declared, str(path)), None
 
 
 def _touches(f: Finding, wanted: set[str]) -> bool:

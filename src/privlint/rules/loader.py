@@ -51,7 +51,10 @@ _TABLES: dict[str, set[str]] = {
     "sanitizer": {"calls", "methods", "attributes", "removes"},
     "effect": {"calls", "methods", "effect"},
     "stringify": {"types", "kinds", "says"},
+    "class": {"calls", "attributes", "names", "methods", "class", "values"},
     "names": {"negative_last", "negative_first"},
+    "consent": {"strong", "positive", "negative", "env_positive", "env_negative", "truthy", "falsy",
+                "noreturn"},
     "name": {"kinds", "words"},
     "argument": {"calls", "arg", "kinds", "says"},
     "invoke": {"calls", "function", "position", "rest", "args", "kwargs", "elements", "partial",
@@ -59,6 +62,9 @@ _TABLES: dict[str, set[str]] = {
 }
 _EFFECTS = {"fields", "path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get",
             "receiver", "keys"}
+
+
+VALUE_CLASSES = ("enum", "boolean", "number", "version", "time", "duration", "session-id")
 
 
 class PackError(ValueError):
@@ -108,7 +114,7 @@ def _apply(rules: RuleSet, pack: str, data: dict[str, Any], aliases: dict[str, s
             unknown = set(entry) - _TABLES[table]
             if unknown:
                 raise PackError(f"{where}: unknown key(s) {sorted(unknown)}")
-            getattr(_Builder, table)(rules, where, entry, aliases)
+            getattr(_Builder, "class_" if table == "class" else table)(rules, where, entry, aliases)
 
 
 class _Builder:
@@ -221,6 +227,19 @@ class _Builder:
             r.attr_sanitizers[a] = s
 
     @staticmethod
+    def consent(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        for pol, key in (("+", "positive"), ("-", "negative")):
+            for w in e.get(key, ()):
+                r.consent_names[tuple(w.split("_"))] = pol
+        # negative environment patterns first: DO_NOT_TRACK must not match *_TRACKING
+        r.consent_env += [(p.upper(), "-") for p in e.get("env_negative", ())]
+        r.consent_env += [(p.upper(), "+") for p in e.get("env_positive", ())]
+        r.consent_strong |= frozenset(e.get("strong", ()))
+        r.truthy |= frozenset(e.get("truthy", ()))
+        r.falsy |= frozenset(e.get("falsy", ()))
+        r.noreturn |= frozenset(e.get("noreturn", ()))
+
+    @staticmethod
     def names(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
         r.name_negative_last |= frozenset(e.get("negative_last", ()))
         r.name_negative_first |= frozenset(e.get("negative_first", ()))
@@ -230,6 +249,20 @@ class _Builder:
         kinds = _kinds(where, e["kinds"])
         for w in e["words"]:
             r.name_words[tuple(w.split("_"))] = kinds
+
+    @staticmethod
+    def class_(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
+        if e["class"] not in VALUE_CLASSES:
+            raise PackError(f"{where}: unknown class {e['class']!r}")
+        model = (e["class"], tuple(e.get("values", ())))
+        for c in e.get("calls", ()):
+            r.value_classes[c] = model
+        for a in e.get("attributes", ()):
+            r.attr_classes[a] = model
+        for n in e.get("names", ()):
+            r.name_classes[n] = model
+        for m in e.get("methods", ()):
+            r.method_classes[m] = model
 
     @staticmethod
     def stringify(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:

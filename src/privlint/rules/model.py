@@ -153,6 +153,16 @@ class RuleSet:
     fresh: frozenset[str] = frozenset()  # calls returning a fresh random value (session ids)
     invokes: dict[str, InvokeModel] = field(default_factory=dict)
     stringify: dict[str, SourceModel] = field(default_factory=dict)  # str() of these types leaks
+    value_classes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # call -> class
+    attr_classes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    name_classes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    method_classes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    consent_names: dict[tuple[str, ...], str] = field(default_factory=dict)  # words -> "+"/"-"
+    consent_env: list[tuple[str, str]] = field(default_factory=list)  # (pattern, "+"/"-")
+    consent_strong: frozenset[str] = frozenset()
+    truthy: frozenset[str] = frozenset()
+    falsy: frozenset[str] = frozenset()
+    noreturn: frozenset[str] = frozenset()
     name_words: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     name_negative_last: frozenset[str] = frozenset()
     name_negative_first: frozenset[str] = frozenset()
@@ -204,6 +214,36 @@ class RuleSet:
             kinds = self.name_words.get(tuple(words[-n:]))
             if kinds is not None:
                 return kinds
+        return None
+
+    def consent_polarity(self, name: str) -> str | None:
+        """"+" when a name's truthy value means the user opted in, "-" when it means opted out.
+
+        The whole name may match any listed word sequence (``is_enabled``); a longer name must
+        end with a listed sequence and hold a strong word (``should_send_telemetry``,
+        ``crash_reports_enabled``), so that ``debug_enabled`` is not a consent flag.
+        """
+        if not self.consent_names or not isinstance(name, str):
+            return None
+        words = [w for w in _CAMEL.sub(r"\1_\2", name).lower().strip("_").split("_") if w]
+        if not words:
+            return None
+        whole = self.consent_names.get(tuple(words))
+        if whole is not None:
+            return whole
+        strong = bool(set(words) & self.consent_strong)
+        for n in range(len(words) - 1, 0, -1):
+            tail = tuple(words[-n:])
+            pol = self.consent_names.get(tail)
+            if pol is not None and strong:
+                return pol
+        return None
+
+    def env_consent(self, key: str) -> str | None:
+        k = key.upper()
+        for pattern, pol in self.consent_env:
+            if fnmatch.fnmatchcase(k, pattern):
+                return pol
         return None
 
     def is_telemetry_name(self, name: str) -> bool:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from privlint.facts import ir
 from privlint.rules.model import SinkModel, SourceModel
-from privlint.solve.summary import Hit, SinkSite, Summary
+from privlint.solve.interp import NEG, NORETURN, POS
+from privlint.solve.sends import MARK, SendFact
+from privlint.solve.summary import Hit, SinkSite, Summary, Unguarded
 from privlint.solve.values import (
     EMPTY,
     Flow,
@@ -42,6 +44,7 @@ Args = list[tuple[ir.Arg, Val]]
 
 def evaluate_call(prog: Program, it: Interp, e: ir.Call, env: Env) -> Val:
     args: Args = [(a, it.eval(a.value, env)) for a in e.args]
+    it.cur_env = env
     receiver: Val | None = None
     if isinstance(e.func, ir.Attr):
         receiver = it.eval(e.func.value, env)
@@ -104,7 +107,24 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
             handled = True
     if not handled:
         results.append(unknown_call(it, callee, receiver, args, e))
-    return join_all(results)
+    out = join_all(results)
+    return _call_markers(prog, callee, method, out)
+
+
+def _call_markers(prog: Program, callee: Val, method: str | None, out: Val) -> Val:
+    """A call whose name says it answers "has the user opted in?", or one that never returns."""
+    names = {r.split(":", 1)[1] for r in callee.refs if ":" in r}
+    extra: set[str] = set()
+    if names & prog.config.consent_checks:
+        extra.add(POS)
+    if names & prog.rules.noreturn:
+        extra.add(NORETURN)
+    if not extra:
+        short = method or next((n.rsplit(".", 1)[-1] for n in sorted(names)), None)
+        pol = prog.rules.consent_polarity(short) if short else None
+        if pol is not None:
+            extra.add(POS if pol == "+" else NEG)
+    return out.replace(refs=out.refs | extra) if extra else out
 
 
 PARTIAL = "<partial>"
@@ -172,6 +192,22 @@ def unknown_call(it: Interp, callee: Val, receiver: Val | None, args: Args, e: i
 # ====================================================================== library calls
 def external_call(prog: Program, it: Interp, name: str, receiver: Val | None, args: Args,
                   e: ir.Call, env: Env) -> Val | None:
+    out = _external_call(prog, it, name, receiver, args, e, env)
+    cls = prog.rules.value_classes.get(name)
+    if cls is not None:
+        out = with_class(out if out is not None else Val(), cls)
+    return out
+
+
+def with_class(v: Val, cls: tuple[str, tuple[str, ...]]) -> Val:
+    """Mark a value with its catalog value class (an enum also gets its possible values)."""
+    name, values = cls
+    strs = v.strs | frozenset(values) if name == "enum" else v.strs
+    return v.replace(refs=v.refs | {MARK + name}, strs=strs)
+
+
+def _external_call(prog: Program, it: Interp, name: str, receiver: Val | None, args: Args,
+                   e: ir.Call, env: Env) -> Val | None:
     rules = prog.rules
     results: list[Val] = []
     matched = False
@@ -269,7 +305,9 @@ def transform(it: Interp, note: str, name: str, receiver: Val | None, args: Args
     strs = frozenset()
     if receiver is not None and not args and receiver.strs:
         strs = receiver.strs  # "x".lower() keeps constant text for URL checks
-    out = out.replace(strs=strs, refs=frozenset(), ids=frozenset())
+    marks = frozenset(r for v in [receiver, *(v for _, v in args)] if v is not None
+                      for r in v.refs if r.startswith(MARK) or r == "#number")
+    out = out.replace(strs=strs, refs=marks, ids=frozenset())
     if out.tainted and note:
         short = name.rsplit(".", 1)[-1]
         what = f"{note} by {short}()"
@@ -354,6 +392,15 @@ def function_effect(prog: Program, it: Interp, effect: str, args: Args, e: ir.Ca
 def method_model(prog: Program, it: Interp, method: str, receiver: Val, args: Args, e: ir.Call,
                  env: Env) -> Val | None:
     """A method on an object no model or summary knows, recognised by its name."""
+    cls = prog.rules.method_classes.get(method)
+    out = _method_model(prog, it, method, receiver, args, e, env)
+    if cls is not None:
+        out = with_class(out if out is not None else Val(), cls)
+    return out
+
+
+def _method_model(prog: Program, it: Interp, method: str, receiver: Val, args: Args, e: ir.Call,
+                  env: Env) -> Val | None:
     rules = prog.rules
     assert isinstance(e.func, ir.Attr)
     target = e.func.value
@@ -497,6 +544,9 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
                     it.func.qname)
     it.summary.calls_sink = True
     it.sink_calls.append(site)
+    if it.unguarded():
+        step = Step(it.path, e.pos[0], e.pos[1], "sink", f"{model.name}(...) sends an event")
+        it.summary.unguarded.append(Unguarded(site, site, (step,)))
     payload: list[tuple[str, Val, str]] = []
     if model.keyed is not None:
         kparam, vparam, prefix = model.keyed
@@ -518,6 +568,12 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
         payload.append(("url query" if param == model.url else param, val, param))
     if model.implicit_exception and not any(v.tainted for _, v, _ in payload) and not args:
         payload.append(("exception", it.current_exception(), "error"))
+    event = bound.get(model.event, EMPTY) if model.event else EMPTY
+    fact = SendFact(site, model.name, event,
+                    tuple((_dotted_label(label), v) for label, v, _ in payload if label != "url query"),
+                    ("json", "data", "content", "body") if model.family == "http" else (),
+                    model.exclude_fields)
+    (it.summary.sends if fact.is_open else it.catalog).append(fact)
     for label, val, param in payload:
         for path, flows in val.leaves():
             if label == "url query":  # the URL string itself, or the fields of a Request object
@@ -555,6 +611,7 @@ def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str
     i = 0
     extra_pos: dict = {}
     unknown_spread = EMPTY
+    passthrough: list[Val] = []
     for a, v in args:
         if a.name is not None:
             if a.name in names:
@@ -567,7 +624,10 @@ def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str
                     out[str(k)] = join(out.get(str(k), EMPTY), fv)
                 elif dstar is not None:
                     extra_pos.setdefault("**", {})[k] = fv
-            unknown_spread = join(unknown_spread, Val(v.flows, v.rest))
+            if dstar is not None and (v.flows or v.rest):  # f(**kwargs) into g(**fields): as is
+                passthrough.append(Val(v.flows, v.rest))
+            else:
+                unknown_spread = join(unknown_spread, Val(v.flows, v.rest))
         elif a.star == "*":
             unknown_spread = join(unknown_spread, read_any(v))
         elif i < len(positional):
@@ -585,6 +645,8 @@ def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str
         dv = Val(fields=dict(extra_pos.get("**", {})))
         if unknown_spread.tainted:
             dv = add_rest(dv, unknown_spread)
+        for pv in passthrough:
+            dv = join(dv, pv)
         out[dstar.name] = dv
     if unknown_spread.tainted:
         for p in positional[i:]:
@@ -668,6 +730,17 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
                         it.findings.append(Hit(f, h.sink, field, landing))
     elif summary.calls_sink:
         it.summary.calls_sink = True
+    if summary.sends:
+        landing = SinkSite(short, "wrapper", it.path, pos[0], pos[1], pos[2], pos[3], it.func.qname)
+        for fact in summary.sends:
+            new = SendFact(landing, fact.sink, substitute(fact.event, binding, call_step),
+                           tuple((k, substitute(v, binding, call_step)) for k, v in fact.payload),
+                           fact.strip_root, fact.exclude, (qname, *fact.via))
+            (it.summary.sends if new.is_open else it.catalog).append(new)
+    if summary.unguarded and it.unguarded():
+        landing = SinkSite(short, "wrapper", it.path, pos[0], pos[1], pos[2], pos[3], it.func.qname)
+        first = summary.unguarded[0]
+        it.summary.unguarded.append(Unguarded(landing, first.sink, (call_step, *first.trace)))
     result = substitute(summary.ret, binding, Step(it.path, pos[0], pos[1], "return",
                                                    f"returned by {short}()"))
     # effects on the caller's arguments, attributes and globals
@@ -750,3 +823,8 @@ def _record_fields(prog: Program, cls: str) -> list[str]:
 
 
 __all__ = ["evaluate_call", "call_project", "construct", "Hit"]
+
+
+def _dotted_label(label: str) -> str:
+    """``properties["host"]`` → ``properties.host`` (the catalog's field paths)."""
+    return label.replace('["', ".").replace('"]', "").replace("[", ".").replace("]", "")

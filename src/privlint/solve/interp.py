@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 Env = dict[str, Val]
 MAX_LOOP = 4
 UNKNOWN_REF = "?"  # the value is the result of something no model or summary knows
+GUARD = "$consent"  # env key: its refs hold "unguarded" when some path here skipped consent
+UNGUARDED_VAL = Val(refs=frozenset({"unguarded"}))
+GUARDED_VAL = Val()
+NORETURN = "#noreturn"
+POS, NEG = "consent+", "consent-"  # a value whose truthiness says yes / no to telemetry
 UNKNOWN = "via-unknown-call"
 
 
@@ -59,11 +64,13 @@ class Interp:
         self.sink_calls: list[SinkSite] = []
         self.class_body = func.cls if func.name == "<class>" else None
         self.final_env: Env = {}
+        self.cur_env: Env = {}
+        self.catalog: list = []  # closed SendFacts: sends whose event and fields are known here
         self.self_class = func.cls if func.cls and func.params and not _is_static(func) else None
 
     # ================================================================== entry
     def run(self, extra_refs: dict[str, frozenset[str]] | None = None) -> Summary:
-        env: Env = {}
+        env: Env = {GUARD: UNGUARDED_VAL}
         for i, p in enumerate(self.func.params):
             line, col = self.func.pos[0], self.func.pos[1]
             origin = param_origin(self.func.qname, p.name, self.path, line, col)
@@ -102,7 +109,9 @@ class Interp:
         return meth(s, env)
 
     def s_ExprStmt(self, s: ir.ExprStmt, env: Env) -> Env | None:
-        self.eval(s.value, env)
+        v = self.eval(s.value, env)
+        if NORETURN in v.refs:
+            return None
         return env
 
     def s_Assign(self, s: ir.Assign, env: Env) -> Env | None:
@@ -138,9 +147,14 @@ class Interp:
         return None
 
     def s_If(self, s: ir.If, env: Env) -> Env | None:
-        self.eval(s.test, env)
-        a = self.block(s.body, dict(env))
-        b = self.block(s.orelse, dict(env))
+        test = self.eval(s.test, env)
+        body_env, else_env = dict(env), dict(env)
+        pol = consent_of(test)
+        if pol is not None:
+            (body_env if pol == "+" else else_env)[GUARD] = GUARDED_VAL
+            self.prog.note_guard(self, s.test, pol)
+        a = self.block(s.body, body_env)
+        b = self.block(s.orelse, else_env)
         return join_env(a, b)
 
     def s_Loop(self, s: ir.Loop, env: Env) -> Env | None:
@@ -331,10 +345,17 @@ class Interp:
             v = Val(strs=frozenset({e.value}) if len(e.value) < 2048 else frozenset())
             src = self.prog.literal_source(e.value, self, e.pos)
             return join(v, src) if src is not None else v
-        return EMPTY
+        return _CONST_VALS.get(type(e.value).__name__ if e.value is not None else "None", EMPTY) \
+            if not isinstance(e.value, bool) else (_TRUE_VAL if e.value else _FALSE_VAL)
 
     def e_Name(self, e: ir.Name, env: Env) -> Val:
         v = self.load_name(e.id, env)
+        cls = self.rules.name_classes.get(e.id)
+        if cls is not None and not v.strs:
+            v = v.replace(refs=v.refs | {"#class:" + cls[0]})
+        pol = self.rules.consent_polarity(e.id)
+        if pol is not None and not any(r.startswith(("fn:", "cls:", "mod:", "bound:")) for r in v.refs):
+            v = v.replace(refs=v.refs | {POS if pol == "+" else NEG})
         if v.tainted and (e.id not in env or e.id in self.globals_declared) and not self.is_module:
             v = v.step(Step(self.path, e.pos[0], e.pos[1], "global", f"read from the global {e.id}"))
         model = self.rules.name_sources.get(e.id)
@@ -358,8 +379,14 @@ class Interp:
             return self.prog.object_fields(base, self, pos)
         out = read_field(base, attr)
         out = out.replace(refs=frozenset(), names=base.names | {attr}) if out is not EMPTY else out
+        marks = frozenset(r for r in base.refs if r.startswith("#class:"))
+        if marks:  # uuid4().hex is still a session id, sys.version_info.major still a version
+            out = out.replace(refs=out.refs | marks)
         for ref in base.refs:
             out = join(out, self.prog.attr_of_ref(ref, attr, self, pos, base))
+        pol = self.rules.consent_polarity(attr)
+        if pol is not None and not any(r.startswith(("fn:", "bound:", "ext:", "inst:")) for r in out.refs):
+            out = out.replace(refs=out.refs | {POS if pol == "+" else NEG})
         san = self.rules.attr_sanitizers.get(attr)
         if san is not None and attr not in base.fields:  # a modelled field is what it says
             out = strip_kinds(out, san.removes)
@@ -457,6 +484,14 @@ class Interp:
         elif e.op == "/" and (left.strs or right.strs or left.refs):  # pathlib joins
             strs = frozenset(f"{a}/{b}" for a in (left.strs or {"\x00"}) for b in (right.strs or {"\x00"}))
         refs = left.refs if e.op == "/" else frozenset()  # a Path stays a Path
+        marks = (left.refs | right.refs) & {"#class:time", "#class:duration", "#class:number", "#number"}
+        if e.op == "-" and "#class:time" in left.refs and "#class:time" in right.refs:
+            marks = {"#class:duration"}
+        elif e.op in ("-", "+", "*", "/", "//", "%") and marks:
+            marks = marks - {"#class:time"} or {"#number"}
+        else:
+            marks = set()
+        refs = refs | marks
         out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names,
                   refs=frozenset(r for r in refs if r.startswith("inst:") or r == "file"))
         if e.op == "%" and self.rules.stringify:
@@ -466,21 +501,53 @@ class Interp:
         return out
 
     def e_BoolOp(self, e: ir.BoolOp, env: Env) -> Val:
-        vals = [self.eval(v, env) for v in e.values]
+        vals = []
+        saved = env.get(GUARD)
+        for v in e.values:  # `enabled() and send()`: what follows a yes is guarded
+            val = self.eval(v, env)
+            vals.append(val)
+            pol = consent_of(val)
+            if pol == ("+" if e.op == "and" else "-"):
+                env[GUARD] = GUARDED_VAL
+                self.prog.note_guard(self, v, pol)
+        if saved is not None:
+            env[GUARD] = saved
         if e.op == "and":
             # `a and b` is `a` when a is falsy (then a carries no identifier) else `b`
             return join(vals[-1], join_all(_falsy_part(v) for v in vals[:-1]))
         return join_all(vals)
 
     def e_Compare(self, e: ir.Compare, env: Env) -> Val:
-        self.eval(e.left, env)
-        for c in e.comparators:
-            self.eval(c, env)
-        return EMPTY
+        left = self.eval(e.left, env)
+        rights = [self.eval(c, env) for c in e.comparators]
+        pol = self.compare_polarity(left, e.ops[0], rights[0]) if len(e.ops) == 1 else None
+        return Val(refs=frozenset({BOOL} | ({POS if pol == "+" else NEG} if pol else set())))
+
+    def compare_polarity(self, left: Val, op: str, right: Val) -> str | None:
+        """Whether a comparison's truth means the user said yes ("+") or no ("-") to telemetry."""
+        if op in ("in", "not in") and any(r.startswith("keyed:") for r in right.refs):
+            keys = [self.rules.env_consent(k) for k in left.strs]  # "DO_NOT_TRACK" in os.environ
+            pol = next((k for k in keys if k), None)
+            return _neg(pol) if pol and op == "not in" else pol
+        pol = consent_of(left) or consent_of(right)
+        if pol is None:
+            return None
+        other = right if consent_of(left) else left
+        truthy = any(x.lower() in self.rules.truthy for x in other.strs) or TRUE in other.refs
+        falsy = any(x.lower() in self.rules.falsy for x in other.strs) or FALSE in other.refs \
+            or NONE in other.refs
+        if op in ("==", "is", "in"):
+            return pol if truthy or not falsy else _neg(pol)
+        if op in ("!=", "is not", "not in"):
+            return _neg(pol) if truthy and not falsy else pol
+        return pol
 
     def e_Unary(self, e: ir.Unary, env: Env) -> Val:
         v = self.eval(e.operand, env)
-        return EMPTY if e.op == "not" else v.flat()
+        if e.op == "not":
+            pol = consent_of(v)
+            return Val(refs=frozenset({BOOL} | ({POS if pol == "-" else NEG} if pol else set())))
+        return v.flat()
 
     def e_FStr(self, e: ir.FStr, env: Env) -> Val:
         vals = [self.eval(p, env) for p in e.parts]
@@ -498,9 +565,19 @@ class Interp:
         return self.prog.stringified(vals, out, self, e.pos) if self.rules.stringify else out
 
     def e_IfExp(self, e: ir.IfExp, env: Env) -> Val:
-        self.eval(e.test, env)
+        test = self.eval(e.test, env)
+        pol = consent_of(test)
+        saved = env.get(GUARD)
+        if pol == "+":
+            env[GUARD] = GUARDED_VAL
         body = self.eval(e.body, env)
+        if saved is not None:
+            env[GUARD] = saved
+        if pol == "-":
+            env[GUARD] = GUARDED_VAL
         orelse = self.eval(e.orelse, env)
+        if saved is not None:
+            env[GUARD] = saved
         if _chooses_from_fixed_set(e.test, e.body):
             body = EMPTY
         if _chooses_from_fixed_set(e.test, e.orelse, negated=True):
@@ -557,6 +634,10 @@ class Interp:
                         "the exception's message", self.path, line, col, self.func.qname)
         step = Step(self.path, line, col, "source", "an exception's message can carry anything")
         return Val({origin: Flow(origin, (step,))}, refs=frozenset({"exc"}))
+
+    def unguarded(self) -> bool:
+        """Whether some path to the current point skipped every consent check."""
+        return "unguarded" in self.cur_env.get(GUARD, UNGUARDED_VAL).refs
 
     def current_exception(self) -> Val:
         return self.exc_stack[-1] if self.exc_stack else EMPTY
@@ -615,6 +696,25 @@ class Interp:
             self.summary.hits.append(hit)
         else:
             self.findings.append(hit)
+
+
+BOOL, TRUE, FALSE, NONE, NUMBER = "#bool", "#true", "#false", "#none", "#number"
+_TRUE_VAL = Val(refs=frozenset({BOOL, TRUE}))
+_FALSE_VAL = Val(refs=frozenset({BOOL, FALSE}))
+_CONST_VALS = {"None": Val(refs=frozenset({NONE})), "int": Val(refs=frozenset({NUMBER})),
+               "float": Val(refs=frozenset({NUMBER}))}
+
+
+def consent_of(v: Val) -> str | None:
+    if POS in v.refs:
+        return "+"
+    if NEG in v.refs:
+        return "-"
+    return None
+
+
+def _neg(pol: str | None) -> str | None:
+    return {"+": "-", "-": "+"}.get(pol or "")
 
 
 def _says(says: str) -> str:

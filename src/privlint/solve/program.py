@@ -17,7 +17,7 @@ from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
 from privlint.solve.interp import Env, Interp
-from privlint.solve.summary import Hit, Summary
+from privlint.solve.summary import Hit, Summary, Unguarded
 from privlint.solve.values import EMPTY, Flow, Origin, Step, Val, join, read_field
 
 MAX_ANALYSES = 12
@@ -55,10 +55,12 @@ class Program:
                 self.functions[body.qname] = (body, m)
         self.summaries: dict[str, Summary] = {}
         self.findings: dict[str, list[Hit]] = {}
+        self.catalog: dict[str, list] = {}  # function -> closed SendFacts found there
         self.globals: dict[tuple[str, str], Val] = {}
         self.attrs: dict[tuple[str, str], Val] = {}
         self.class_attrs: dict[str, set[str]] = defaultdict(set)
         self.closures: dict[str, Env] = {}
+        self.guards: dict[str, dict[tuple[int, int], tuple[ir.Expr, str]]] = {}
         self.final_envs: dict[str, Env] = {}
         self.callers: dict[str, set[str]] = defaultdict(set)
         self.readers: dict[tuple, set[str]] = defaultdict(set)
@@ -94,10 +96,34 @@ class Program:
                     queue.append(dep)
         hits = [h for q in sorted(self.findings) for h in self.findings[q]]
         hits += self.entry_point_hits()
+        self.unguarded_sends = self.entry_point_sends()
+        self.sends = [f for q in sorted(self.catalog) for f in self.catalog[q]]
+        for q, summary in sorted(self.summaries.items()):  # open sends nobody closes
+            if not self.callers.get(q) and self.functions[q][0].name != "<class>":
+                self.sends.extend(summary.sends)
         if self.bound_hit:
             hits = [Hit(h.flow.then(None, "bound-hit"), h.sink, h.field, h.landing, True)
                     if h.landing.func in self.bound_hit else h for h in hits]
         return hits
+
+    def entry_point_sends(self) -> list[Unguarded]:
+        """Sends reachable without consent from a function no project code calls (an entry point).
+
+        A function that project code calls is judged at its call sites instead, so a wrapper
+        whose every caller is guarded is fine, and one leak of consent is reported once, at the
+        outermost unguarded call.
+        """
+        out: list[Unguarded] = []
+        for q, summary in sorted(self.summaries.items()):
+            func, _ = self.functions[q]
+            if self.callers.get(q) or func.name == "<class>":
+                continue
+            seen = set()
+            for u in summary.unguarded:
+                if u.landing not in seen:
+                    seen.add(u.landing)
+                    out.append(u)
+        return out
 
     def entry_point_hits(self) -> list[Hit]:
         """Parameters of functions no project code calls, named like identifiers, reaching a sink.
@@ -138,6 +164,7 @@ class Program:
         summary = it.run()
         self.final_envs[qname] = it.final_env
         self.findings[qname] = it.findings
+        self.catalog[qname] = it.catalog
         old = self.summaries.get(qname)
         self.summaries[qname] = summary
         deps = set(self._dirty)
@@ -249,6 +276,10 @@ class Program:
                 if self._current:
                     self.readers[("attrs-of", c)].add(self._current)
         return Val(base.flows, base.rest, fields)
+
+    def note_guard(self, it: Interp, test: ir.Expr, pol: str) -> None:
+        """A consent guard seen in a function (the opt-out check reads these)."""
+        self.guards.setdefault(it.func.qname, {})[(test.pos[0], test.pos[1])] = (test, pol)
 
     def note_closure(self, qname: str, env: Env, it: Interp) -> None:
         self.closures[qname] = dict(env)
@@ -395,6 +426,11 @@ class Program:
             model = rules.attr_sources.get(q)
             if model is not None:
                 return it.source_val(model, q, pos)
+            cls = rules.attr_classes.get(q)
+            if cls is not None:
+                from privlint.solve.calls import with_class
+
+                return with_class(Val(refs=frozenset({f"{kind}:{q}"})), cls)
             keyed = rules.keyed_objects.get(q)
             if keyed is not None:
                 whole = it.source_val(_whole_model(keyed), q, pos) if keyed.whole else EMPTY
@@ -428,6 +464,9 @@ class Program:
         keys = [key] if isinstance(key, str) else sorted(idx.strs) if idx.strs else []
         out = EMPTY
         for k in keys:
+            pol = self.rules.env_consent(k) if model.table == "env" else None
+            if pol is not None:
+                out = out.replace(refs=out.refs | {"consent+" if pol == "+" else "consent-"})
             rule = self.rules.key_kinds(model.table, k)
             if rule is not None:
                 label = f'{obj}["{k}"]'

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from privlint.solve.values import EMPTY, Flow, Origin, Val
+from privlint.solve.values import EMPTY, Flow, Origin, Step, Val
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,15 @@ class Hit:
     bound_hit: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Unguarded:
+    """A send reachable from the function's entry without a consent check on the path."""
+
+    landing: SinkSite  # the call in this function: the telemetry call or a wrapper call
+    sink: SinkSite  # the telemetry API call at the end of the path
+    trace: tuple[Step, ...]
+
+
 @dataclass
 class Summary:
     ret: Val = EMPTY
@@ -47,6 +56,8 @@ class Summary:
     attr_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (class, attr, value)
     global_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (module, name, value)
     calls_sink: bool = False  # some path reaches a sink (for consent and the catalog)
+    unguarded: list[Unguarded] = field(default_factory=list)
+    sends: list = field(default_factory=list)  # catalog.SendFact: what each send carries
 
     def signature(self) -> tuple:
         return (
@@ -55,6 +66,8 @@ class Summary:
             tuple(sorted((k, v.signature()) for k, v in self.param_effects.items())),
             frozenset((c, a, v.signature()) for c, a, v in self.attr_stores),
             frozenset((m, n, v.signature()) for m, n, v in self.global_stores),
+            frozenset((u.landing, u.sink) for u in self.unguarded),
+            frozenset(f.signature() for f in self.sends),
         )
 
 
