@@ -60,7 +60,7 @@ _TABLES: dict[str, set[str]] = {
     "invoke": {"calls", "function", "position", "rest", "args", "kwargs", "elements", "partial",
                "config"},
 }
-_EFFECTS = {"fields", "path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get",
+_EFFECTS = {"dump", "fields", "path", "copy", "getattr", "setattr", "merge", "add", "setdefault", "get",
             "receiver", "keys"}
 
 

@@ -19,6 +19,7 @@ from privlint.solve.sends import MARK, SendFact
 from privlint.solve.summary import Hit, SinkSite, Summary, Unguarded
 from privlint.solve.values import (
     EMPTY,
+    WHOLE,
     Flow,
     Flows,
     Step,
@@ -239,6 +240,9 @@ def _external_call(prog: Program, it: Interp, name: str, receiver: Val | None, a
         if r is not None:
             results.append(r)
             matched = True
+        child = child_module(prog, rules.runners[name], args)
+        if child is not None:
+            hand_off(prog, it, child, args, e, rules.runners[name])
     if name in rules.openers and args:
         path = args[rules.openers[name]][1] if rules.openers[name] < len(args) else EMPTY
         t = "pathlib.Path" if "Path" in name else "file"
@@ -336,9 +340,52 @@ def command_source(prog: Program, it: Interp, name: str, args: Args, e: ir.Call)
     return it.source_val(model, f"`{label}`", e.pos)
 
 
+def child_module(prog: Program, idx: int, args: Args) -> tuple[str, int] | None:
+    """The project module a subprocess runs (``python -m pkg.mod`` or ``python pkg/mod.py``),
+    and the position in the command of the child's ``sys.argv[0]``."""
+    if idx >= len(args):
+        return None
+    cmd = args[idx][1]
+    words = [next(iter(v.strs)) if len(v.strs) == 1 else "" for _, v in
+             sorted((k, v) for k, v in cmd.fields.items() if isinstance(k, int))]
+    for i, w in enumerate(words):
+        if w == "-m" and i + 1 < len(words) and words[i + 1] in prog.modules:
+            return words[i + 1], i + 1
+        if w.endswith(".py"):
+            for name, m in prog.modules.items():
+                if m.path.endswith(w.lstrip("./")):
+                    return name, i
+    return None
+
+
+def hand_off(prog: Program, it: Interp, child: tuple[str, int], args: Args, e: ir.Call,
+             idx: int) -> None:
+    """A payload given to a child process (argv, environment, stdin, a file it reads) is sent by it."""
+    module, start = child
+    step = Step(it.path, e.pos[0], e.pos[1], "call", f"handed to the child process {module}")
+    cmd = args[idx][1]
+    argv = {k - start: v.step(step, "via-child-process") for k, v in cmd.fields.items()
+            if isinstance(k, int) and k > start}
+    others = join_all(v.flat() for a, v in args if a.name in ("env", "input", "stdin"))
+    data = Val(rest=others.step(step, "via-child-process").all_flows(), fields=argv)
+    child = module
+    prog.write_child(child, data, it)
+    body = f"{child}.<module>"
+    summary = prog.summary_of(body, it.func.qname)
+    if summary.unguarded and it.unguarded():
+        site = SinkSite(f"python -m {child}", "wrapper", it.path, e.pos[0], e.pos[1], e.pos[2],
+                        e.pos[3], it.func.qname)
+        first = summary.unguarded[0]
+        it.summary.unguarded.append(Unguarded(site, first.sink, (step, *first.trace)))
+
+
 def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
     paths = sorted(handle.strs) or [""]
     out = EMPTY
+    handed = [f for f in handle.all_flows().values()
+              if "via-child-process" in f.notes and "written-to-file" in f.notes]
+    if handed:  # the file a parent process wrote for us: what it wrote is what we read
+        out = Val({f.origin: f for f in handed})
     for p in paths:
         rule = prog.rules.file_kinds(p.replace("\x00", "*"))
         if rule is None:
@@ -373,6 +420,14 @@ def function_effect(prog: Program, it: Interp, effect: str, args: Args, e: ir.Ca
         return Val(flows.flows, strs=frozenset(texts), names=flows.names)
     if effect == "fields":
         return prog.object_fields(args[0][1], it, e.pos) if args else EMPTY
+    if effect == "dump" and len(args) >= 2:  # json.dump(obj, fh): the file now holds obj
+        data = args[0][1].flat()
+        if data.tainted:
+            step = Step(it.path, e.pos[0], e.pos[1], "container", "written to a file")
+            written = data.step(step, "written-to-file").flows
+            it.mutate(args[1][0].value, args[1][1],
+                      lambda b: b.replace(flows=join_flows(b.flows, written)), env)
+        return EMPTY
     if effect == "getattr" and len(args) >= 2:
         key = it.const_key(args[1][0].value, env, args[1][1])
         base = args[0][1]
@@ -679,6 +734,9 @@ def substitute(v: Val, binding: dict[str, Val], call_step: Step, depth: int = 0)
 def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noqa: ANN001
     actual = binding.get(o.param, EMPTY)
     for k in o.access:
+        if k == WHOLE:
+            actual = Val(actual.all_flows())
+            break
         actual = read_field(actual, k)
     if not actual.tainted:
         return actual
@@ -702,6 +760,9 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
         return it.source_val(model, f"{qname.rsplit('.', 1)[-1]}()", pos)
     binding = bind_params(func, receiver, args)
     summary: Summary = prog.summary_for_call(qname, binding, it)
+    # an object of a project class carries what its class's attributes hold (report-json.md)
+    recv = func.params[0].name if receiver is not None and func.params else None
+    binding = {p: v if p == recv else _with_class_attrs(prog, it, v, pos) for p, v in binding.items()}
     short = func.name if not func.cls else f"{func.cls.rsplit('.', 1)[-1]}.{func.name}"
     call_step = Step(it.path, pos[0], pos[1], "call", f"passed to {short}()")
     if qname in prog.config.sinks:
@@ -761,7 +822,20 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
         prog.write_attr(cls, attr, substitute(v, binding, call_step), it)
     for module, name, v in summary.global_stores:
         prog.write_global(module, name, substitute(v, binding, call_step), it)
+    for module, v in summary.child_stores:
+        prog.write_child(module, substitute(v, binding, call_step), it)
     return result
+
+
+def _with_class_attrs(prog: Program, it: Interp, v: Val, pos: ir.Pos) -> Val:
+    if not any(r.startswith("obj:") for r in v.refs):
+        return v
+    attrs = prog.object_fields(Val(refs=v.refs), it, pos)
+    if not attrs.fields:
+        return v
+    fields = dict(attrs.fields)
+    fields.update(v.fields)
+    return v.replace(fields=fields)
 
 
 def _structure(v: Val) -> Val:

@@ -61,6 +61,7 @@ class Program:
         self.class_attrs: dict[str, set[str]] = defaultdict(set)
         self.closures: dict[str, Env] = {}
         self.guards: dict[str, dict[tuple[int, int], tuple[ir.Expr, str]]] = {}
+        self.child_inputs: dict[tuple[str], Val] = {}
         self.final_envs: dict[str, Env] = {}
         self.callers: dict[str, set[str]] = defaultdict(set)
         self.readers: dict[tuple, set[str]] = defaultdict(set)
@@ -141,7 +142,7 @@ class Program:
                 o = h.flow.origin
                 if o.param in (None, "self", "cls") or (h.landing, h.field) in known:
                     continue
-                names = [k for k in o.access if isinstance(k, str)]
+                names = [k for k in o.access if isinstance(k, str) and k != "*"]
                 name = names[-1] if names else o.param
                 kinds = self.rules.name_kinds(name)
                 if not kinds:
@@ -276,6 +277,21 @@ class Program:
                 if self._current:
                     self.readers[("attrs-of", c)].add(self._current)
         return Val(base.flows, base.rest, fields)
+
+    def write_child(self, module: str, v: Val, it: Interp) -> None:
+        """What a parent process hands to a project module it runs (like a global it reads)."""
+        if v.tainted and any(o.param for o in v.all_flows()):
+            it.summary.child_stores.append((module, v))
+            v = _without_params(v)
+        self._write(("child", module), self.child_inputs, v, key=(module,))
+
+    def child_input(self, module: str, it: Interp, pos: ir.Pos) -> Val:
+        if self._current:
+            self.readers[("child", module)].add(self._current)
+        v = self.child_inputs.get((module,))
+        if v is None or not v.tainted:
+            return EMPTY
+        return v.step(Step(it.path, pos[0], pos[1], "param", "the parent process passed it in"))
 
     def note_guard(self, it: Interp, test: ir.Expr, pol: str) -> None:
         """A consent guard seen in a function (the opt-out check reads these)."""
@@ -425,7 +441,10 @@ class Program:
             q = self.alias(f"{name}.{attr}")
             model = rules.attr_sources.get(q)
             if model is not None:
-                return it.source_val(model, q, pos)
+                out = it.source_val(model, q, pos)
+                if q in ("sys.argv", "sys.stdin"):  # what a parent process hands us, if any
+                    out = join(out, self.child_input(it.mod.module, it, pos))
+                return out
             cls = rules.attr_classes.get(q)
             if cls is not None:
                 from privlint.solve.calls import with_class

@@ -55,6 +55,7 @@ class Summary:
     param_effects: dict[str, Val] = field(default_factory=dict)  # params mutated in place
     attr_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (class, attr, value)
     global_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (module, name, value)
+    child_stores: list[tuple[str, Val]] = field(default_factory=list)  # (child module, handed data)
     calls_sink: bool = False  # some path reaches a sink (for consent and the catalog)
     unguarded: list[Unguarded] = field(default_factory=list)
     sends: list = field(default_factory=list)  # catalog.SendFact: what each send carries
@@ -66,6 +67,7 @@ class Summary:
             tuple(sorted((k, v.signature()) for k, v in self.param_effects.items())),
             frozenset((c, a, v.signature()) for c, a, v in self.attr_stores),
             frozenset((m, n, v.signature()) for m, n, v in self.global_stores),
+            frozenset((m, v.signature()) for m, v in self.child_stores),
             frozenset((u.landing, u.sink) for u in self.unguarded),
             frozenset(f.signature() for f in self.sends),
         )

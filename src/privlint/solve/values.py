@@ -186,8 +186,15 @@ class Val:
         return self.map_flows(lambda f: f.then(step, note))
 
     def flat(self) -> Val:
-        """The value as an opaque whole (``str(d)``): every flow, no structure."""
-        return Val(self.all_flows(), refs=frozenset(), strs=self.strs, names=self.names)
+        """The value as an opaque whole (``str(d)``): every flow, no structure.
+
+        A parameter's flow is marked ``*``: reading a field of the result no longer means reading
+        that field of the parameter (``json.dumps(p)["x"]`` is not ``p["x"]``).
+        """
+        flows = self.all_flows()
+        if any(o.param is not None and o.access[-1:] != (WHOLE,) for o in flows):
+            flows = {g.origin: g for g in (_opaque(f) for f in flows.values())}
+        return Val(flows, refs=frozenset(), strs=self.strs, names=self.names)
 
 
 EMPTY = Val()
@@ -221,13 +228,25 @@ def join_all(vals) -> Val:  # noqa: ANN001 - Iterable[Val]
     return out
 
 
+WHOLE = "*"  # access-path end: the parameter's whole value, flattened
+
+
+def _opaque(f: Flow) -> Flow:
+    o = f.origin
+    if o.param is None or o.access[-1:] == (WHOLE,):
+        return f
+    o2 = Origin(o.kinds, o.label, o.says, o.path, o.line, o.column, o.func, o.by, o.param,
+                (*o.access, WHOLE))
+    return Flow(o2, f.trace, f.notes)
+
+
 def extend_access(flows: Flows, key: Key) -> Flows:
     """Reading a field of a parameter-derived value refines the parameter's access path."""
     if not flows:
         return flows
     out: Flows = {}
     for o, f in flows.items():
-        if o.param is not None and len(o.access) < MAX_DEPTH:
+        if o.param is not None and len(o.access) < MAX_DEPTH and o.access[-1:] != (WHOLE,):
             o2 = Origin(o.kinds, o.label, o.says, o.path, o.line, o.column, o.func, o.by, o.param,
                         (*o.access, key))
             out[o2] = Flow(o2, f.trace, f.notes)
