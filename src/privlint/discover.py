@@ -8,7 +8,9 @@ resolved qualified names, so every file needs the dotted name its project import
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,14 +51,53 @@ def _is_venv(d: str) -> bool:
     return os.path.exists(os.path.join(d, "pyvenv.cfg"))
 
 
+@functools.lru_cache(maxsize=64)
+def import_roots(base: Path) -> tuple[Path, ...]:
+    """Where the project's packages live: package settings in pyproject.toml, ``src/``, the base.
+
+    Read from ``[tool.setuptools]`` (``package-dir``, ``packages.find.where``),
+    ``[tool.hatch.build.targets.wheel] packages`` and ``[tool.poetry] packages`` — data only,
+    never ``setup.py``, which would have to be run.
+    """
+    roots: list[Path] = []
+    py = base / "pyproject.toml"
+    if py.is_file():
+        try:
+            data = tomllib.loads(py.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            data = {}
+        tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+        st = tool.get("setuptools", {}) if isinstance(tool.get("setuptools"), dict) else {}
+        pkg_dir = st.get("package-dir", {})
+        if isinstance(pkg_dir, dict) and isinstance(pkg_dir.get(""), str):
+            roots.append(base / pkg_dir[""])
+        find = st.get("packages", {})
+        if isinstance(find, dict) and isinstance(find.get("find"), dict):
+            roots += [base / w for w in find["find"].get("where", []) if isinstance(w, str)]
+        wheel = tool.get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {}) \
+            if isinstance(tool.get("hatch"), dict) else {}
+        for pkg in wheel.get("packages", []) if isinstance(wheel, dict) else []:
+            if isinstance(pkg, str) and "/" in pkg:
+                roots.append(base / pkg.rsplit("/", 1)[0])
+        poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
+        for pkg in poetry.get("packages", []):
+            if isinstance(pkg, dict) and isinstance(pkg.get("from"), str):
+                roots.append(base / pkg["from"])
+    if (base / "src").is_dir():
+        roots.append(base / "src")
+    roots.append(base)
+    return tuple(dict.fromkeys(r.resolve() for r in roots if r.is_dir()))
+
+
 def import_root_for(path: Path, base: Path) -> Path:
-    """``src/`` when the file lies under a ``src`` directory of the project, else the base."""
-    src = base / "src"
-    try:
-        path.relative_to(src)
-        return src
-    except ValueError:
-        return base
+    """The deepest import root of the project that holds the file."""
+    for root in sorted(import_roots(base.resolve()), key=lambda r: len(r.parts), reverse=True):
+        try:
+            path.relative_to(root)
+            return root
+        except ValueError:
+            continue
+    return base
 
 
 def module_name(path: Path, root: Path) -> tuple[str, bool]:

@@ -28,7 +28,7 @@ _CMPOPS = {
 _UNOPS = {"Not": "not", "Minus": "-", "Plus": "+", "BitInvert": "~"}
 
 _SUPPRESS = re.compile(r"#\s*privlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>[^#]*)")
-_ALLOWLIST = re.compile(r"#\s*pragma:\s*(?:allowlist|whitelist)\s+secret")
+_ALLOWLIST = re.compile(r"#\s*pragma:\s*(?:allowlist|whitelist)\s+(?:nextline\s+)?secret")
 
 
 class _Positions:
