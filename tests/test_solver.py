@@ -82,8 +82,8 @@ def fill(d, v):
 def test_recursion_converges_and_cross_module_resolution() -> None:
     prog = program(
         **{"pkg.a": "from pkg.b import ping\ndef pong(n, v):\n    return ping(n - 1, v)\n",
-           "pkg.b": "import posthog\nfrom pkg import a\ndef ping(n, v):\n    if n:\n        return a.pong(n, v)\n"
-                    "    posthog.capture('e', distinct_id=v)\n"})
+           "pkg.b": "import posthog\nfrom pkg import a\ndef ping(n, v):\n    if n:\n"
+                    "        return a.pong(n, v)\n    posthog.capture('e', distinct_id=v)\n"})
     assert prog.summaries["pkg.b.ping"].hits and prog.summaries["pkg.a.pong"].hits
     assert all(n <= 12 for n in prog.analyses.values())
 
