@@ -14,8 +14,9 @@ import pytest
 from privlint import __version__
 from privlint.cli import main
 
-LEAK = ('import socket, posthog\n'
-        'posthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n')
+LEAK = ('import os, socket, posthog\n'  # sends only after the user opted in: no PII501, one leak
+        'if os.environ.get("APP_TELEMETRY") == "1":\n'
+        '    posthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n')
 SAFE = ('import platform, posthog\n'
         'def enabled():\n    return False\n'
         'if enabled():\n    posthog.capture("b", distinct_id="s", properties={"os": platform.system()})\n')
@@ -47,8 +48,8 @@ def test_json_report_shape(tmp_path: Path, capsys: pytest.CaptureFixture,
     assert doc["tool"] == {"name": "privlint", "version": __version__}
     (f,) = doc["findings"]
     assert f["rule"] == "PII102" and f["category"] == "leak" and f["severity"] == "error"
-    assert f["kinds"] == ["hostname"] and f["path"] == "app.py" and f["line"] == 2
-    assert f["column"] == 1 and f["end_line"] == 2 and f["end_column"] > f["column"]
+    assert f["kinds"] == ["hostname"] and f["path"] == "app.py" and f["line"] == 3
+    assert f["column"] == 5 and f["end_line"] == 3 and f["end_column"] > f["column"]
     assert f["sink"] == "posthog.capture" and f["field"] == 'properties["h"]'
     assert f["trace"][0]["step"] == "source" and f["trace"][-1]["step"] == "sink"
     assert len(f["fingerprint"]) >= 16
@@ -108,7 +109,8 @@ def test_bad_config_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture)
 
 
 def test_fail_on_error_ignores_warnings(tmp_path: Path) -> None:
-    write(tmp_path, "app.py", 'import sys, posthog\nposthog.capture("b", distinct_id="s", '
+    write(tmp_path, "app.py", 'import os, sys, posthog\nif os.environ.get("APP_TELEMETRY") == "1":\n'
+                              '    posthog.capture("b", distinct_id="s", '
                               'properties={"argv": sys.argv[1:]})\n')
     assert main(["scan", str(tmp_path)]) == 1  # free-text is a warning; default fail-on warning
     assert main(["scan", str(tmp_path), "--fail-on", "error"]) == 0
@@ -157,8 +159,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write(tmp_path, "pkg/__init__.py", "")
     write(tmp_path, "pkg/old.py", LEAK)
     write(tmp_path, "pkg/facts.py", "def facts():\n    return {}\n")
-    write(tmp_path, "pkg/send.py", "import posthog\nfrom pkg.facts import facts\n\n\ndef boot():\n"
-                                   '    posthog.capture("b", distinct_id="s", properties=facts())\n')
+    write(tmp_path, "pkg/send.py", "import os, posthog\nfrom pkg.facts import facts\n\n\ndef boot():\n"
+                                   '    if os.environ.get("APP_TELEMETRY") == "1":\n'
+                                   '        posthog.capture("b", distinct_id="s", properties=facts())\n')
     git(tmp_path, "init", "-q", "-b", "main")
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "base")

@@ -23,10 +23,12 @@ pytest.importorskip("pre_commit")
 from privlint.cli import build_parser  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-LEAK = ('import socket, posthog\n\n\ndef boot():\n'
-        '    posthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n')
-CLEAN = ('import platform, posthog\n\n\ndef boot():\n'
-         '    posthog.capture("b", distinct_id="s", properties={"os": platform.system()})\n')
+OPTED_IN = ('\n\ndef main():\n'  # boot() sends only after the user opted in: no PII501
+            '    if os.environ.get("APP_TELEMETRY") == "1":\n        boot()\n')
+LEAK = ('import os, socket, posthog\n\n\ndef boot():\n'
+        '    posthog.capture("b", distinct_id="s", properties={"h": socket.gethostname()})\n' + OPTED_IN)
+CLEAN = ('import os, platform, posthog\n\n\ndef boot():\n'
+         '    posthog.capture("b", distinct_id="s", properties={"os": platform.system()})\n' + OPTED_IN)
 
 
 def pre_commit(*args: str, cwd: Path, env: dict[str, str] | None = None,

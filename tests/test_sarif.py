@@ -56,7 +56,8 @@ def test_demo_fixture(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyP
     assert "security" in by_id["PII102"]["properties"]["tags"]
     json_code = main(["scan", "fixtures/demo", "--format", "json"])
     findings = json.loads(capsys.readouterr().out)["findings"]
-    assert json_code == code and len(run["results"]) == len(findings) == 4
+    assert json_code == code and len(run["results"]) == len(findings) == 7
+    assert {f["category"] for f in findings} == {"leak", "consent"}  # PII501 and PII502 too
     for res, f in zip(run["results"], findings, strict=True):
         assert res["ruleId"] == f["rule"] and driver["rules"][res["ruleIndex"]]["id"] == f["rule"]
         assert res["level"] == "error" and res["message"]["text"].startswith(f["message"])
@@ -65,6 +66,9 @@ def test_demo_fixture(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyP
         assert loc["region"] == {"startLine": f["line"], "startColumn": f["column"],
                                  "endLine": f["end_line"], "endColumn": f["end_column"]}
         assert res["partialFingerprints"]["primaryLocationLineHash"] == f"{f['fingerprint']}:1"
+        if not f["trace"]:  # an opt-out default (PII502) is a place, not a path
+            assert f["rule"] == "PII502" and "codeFlows" not in res
+            continue
         steps = res["codeFlows"][0]["threadFlows"][0]["locations"]
         assert len(steps) == len(f["trace"]) > 2  # every trace step, in order
         for i, (step, t) in enumerate(zip(steps, f["trace"], strict=True), 1):
@@ -72,7 +76,9 @@ def test_demo_fixture(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyP
             assert step["executionOrder"] == i and phys["artifactLocation"]["uri"] == t["path"]
             assert phys["region"]["startLine"] == t["line"]
             assert step["location"]["message"]["text"] == f"{t['step']}: {t['note']}"
-        assert steps[0]["kinds"] == ["acquire"] and steps[-1]["kinds"] == ["release"]
+        # a leak's path starts where the value is born; a consent path at the unguarded call
+        assert steps[0]["kinds"] == (["acquire"] if f["category"] == "leak" else ["call"])
+        assert steps[-1]["kinds"] == ["release"]
     assert run["invocations"][0]["executionSuccessful"] is True
 
 
@@ -85,7 +91,7 @@ def test_errors_suppressions_and_levels(tmp_path: Path, capsys: pytest.CaptureFi
         + 'posthog.capture("c", distinct_id="s", properties={"a": sys.argv[1:]})\n'
         + "x = 1  # privlint: ignore[PII101] legacy\n")
     (tmp_path / "old.py").write_text('print "py2"\n')
-    code, doc = sarif(capsys, ".")
+    code, doc = sarif(capsys, ".", "--ignore", "PII5")  # module-level sends, no consent check
     assert code == 2
     (run,) = doc["runs"]
     got = [(r["ruleId"], r["level"]) for r in run["results"]]
@@ -116,7 +122,7 @@ def test_github_annotations(tmp_path: Path, capsys: pytest.CaptureFixture,
     (tmp_path / "app.py").write_text(
         "import socket, sys, posthog\n" + LEAK
         + 'posthog.capture("c", distinct_id="s", properties={"a": sys.argv[1:]})\n')
-    assert main(["scan", ".", "--format", "github"]) == 1
+    assert main(["scan", ".", "--format", "github", "--ignore", "PII5"]) == 1  # sends skip consent
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("::error file=app.py,line=2,col=1,endLine=2,endColumn=")
     assert ",title=PII102::hostname from socket.gethostname() reaches posthog.capture" in lines[0]

@@ -134,8 +134,9 @@ def result(f: Finding) -> dict:
             steps.append(tfl)
         res["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
         src = f.trace[0]
-        res["relatedLocations"] = [dict(location(src.path, src.line, src.column,
-                                                 message=f"source: {src.note}"), id=1)]
+        if src.step == "source":  # leaks start at a source; consent paths start at a call
+            res["relatedLocations"] = [dict(location(src.path, src.line, src.column,
+                                                     message=f"source: {src.note}"), id=1)]
     return res
 
 

@@ -801,7 +801,8 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
     if summary.unguarded and it.unguarded():
         landing = SinkSite(short, "wrapper", it.path, pos[0], pos[1], pos[2], pos[3], it.func.qname)
         first = summary.unguarded[0]
-        it.summary.unguarded.append(Unguarded(landing, first.sink, (call_step, *first.trace)))
+        calls = Step(it.path, pos[0], pos[1], "call", f"calls {short}() with no consent check before")
+        it.summary.unguarded.append(Unguarded(landing, first.sink, (calls, *first.trace)))
     result = substitute(summary.ret, binding, Step(it.path, pos[0], pos[1], "return",
                                                    f"returned by {short}()"))
     # effects on the caller's arguments, attributes and globals
