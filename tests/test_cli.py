@@ -229,3 +229,18 @@ def test_every_format_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture)
     for fmt in ("text", "json", "sarif", "github"):
         assert main(["scan", str(tmp_path), "--format", fmt]) == 1
         assert "PII102" in capsys.readouterr().out
+
+
+def test_unknown_pack_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.privlint]\npacks = ["nosuchpack"]\n')
+    write(tmp_path, "app.py", "x = 1\n")
+    assert main(["scan", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "tool.privlint.packs" in err and "logging" in err
+
+
+def test_per_path_ignores_must_be_a_table(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.privlint]\nper-path-ignores = ["tests/**"]\n')
+    write(tmp_path, "app.py", "x = 1\n")
+    assert main(["scan", str(tmp_path)]) == 2
+    assert "tool.privlint.per-path-ignores" in capsys.readouterr().err

@@ -32,13 +32,15 @@ class Config:
     fail_on: str = "warning"
     baseline: str | None = None
     catalog: str | None = None
+    packs: tuple[str, ...] = ()  # optional built-in rule packs ("logging") or TOML files
+    per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)  # glob -> codes
 
     @property
     def root(self) -> Path | None:
         return self.path.parent if self.path is not None else None
 
 
-_LISTS = {"sinks", "sanitizers", "consent-checks", "exclude", "select", "ignore"}
+_LISTS = {"sinks", "sanitizers", "consent-checks", "exclude", "select", "ignore", "packs"}
 _STRINGS = {"fail-on", "baseline", "catalog"}
 
 
@@ -85,12 +87,25 @@ def parse_table(table: dict[str, Any], path: Path, prefix: str = "") -> Config:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where} must be a list of strings")
             setattr(cfg, key.replace("-", "_"), tuple(value))
+            if key == "packs":
+                from privlint.rules.loader import optional_packs
+
+                known = optional_packs()
+                for pack in value:
+                    if pack not in known and not (path.parent / pack).is_file():
+                        raise ConfigError(f"{where}: {pack!r} is neither an optional pack "
+                                          f"({', '.join(sorted(known))}) nor a TOML file")
         elif key in _STRINGS:
             if not isinstance(value, str):
                 raise ConfigError(f"{where} must be a string")
             if key == "fail-on" and value not in ("error", "warning", "info"):
                 raise ConfigError(f'{where} must be "error", "warning" or "info", not {value!r}')
             setattr(cfg, key.replace("-", "_"), value)
+        elif key == "per-path-ignores":
+            if not isinstance(value, dict) or not all(
+                    isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
+                raise ConfigError(f"{where} must be a table of glob = [codes]")
+            cfg.per_path_ignores = {k: tuple(c.upper() for c in v) for k, v in value.items()}
         elif key == "sources":
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 raise ConfigError(f"{where} must be a table of qualified name = kind")

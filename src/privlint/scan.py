@@ -7,6 +7,7 @@ and a ``ScanResult`` into bytes.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import time
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ def run_scan(req: ScanRequest) -> ScanResult:
             continue
         modules.append(res)
         lines += res.lines
-    rules = load_rules()
+    rules = load_rules(_pack_paths(cfg))
     project = ProjectConfig(
         sinks=frozenset(cfg.sinks), sanitizers=frozenset(cfg.sanitizers),
         consent_checks=frozenset(cfg.consent_checks), sources=dict(cfg.sources),
@@ -87,7 +88,7 @@ def run_scan(req: ScanRequest) -> ScanResult:
         findings = [f for f in findings if _touches(f, wanted)]
     select = req.select or cfg.select
     ignore = req.ignore or cfg.ignore
-    findings = [f for f in findings if _selected(f.rule, select, ignore)]
+    findings = [f for f in findings if _selected(f.rule, select, ignore) and not _per_path_ignored(f, cfg)]
     if req.changed is not None:
         findings = [f for f in findings if _touches(f, req.changed)]
     errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
@@ -117,6 +118,26 @@ def _catalog(program: Program, cfg: Config) -> tuple[dict, list[Finding], str | 
     if declared is None or path is None:
         return code, [], error
     return code, catalog.check(code, declared, str(path)), None
+
+
+def _pack_paths(cfg: Config) -> list[str]:
+    """Optional packs by name, other entries as files relative to the configuration."""
+    from privlint.rules.loader import optional_packs
+
+    names = optional_packs()
+    return [p if p in names else str((cfg.root or Path(".")) / p) for p in cfg.packs]
+
+
+def _per_path_ignored(f: Finding, cfg: Config) -> bool:
+    if not cfg.per_path_ignores:
+        return False
+    root = cfg.root or Path(".")
+    try:
+        rel = Path(f.path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = f.path
+    return any(fnmatch.fnmatch(rel, glob) and any(f.rule.startswith(c) for c in codes)
+               for glob, codes in cfg.per_path_ignores.items())
 
 
 def _touches(f: Finding, wanted: set[str]) -> bool:

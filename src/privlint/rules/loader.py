@@ -79,15 +79,32 @@ def _kinds(where: str, value: Iterable[str]) -> frozenset[str]:
     return kinds
 
 
-def builtin_pack_texts() -> list[tuple[str, str]]:
-    folder = resources.files("privlint.rules") / "packs"
+def builtin_pack_texts(folder_name: str = "packs") -> list[tuple[str, str]]:
+    folder = resources.files("privlint.rules") / folder_name
     return sorted((p.name, p.read_text("utf-8")) for p in folder.iterdir()
                   if p.name.endswith(".toml"))
 
 
-def load_rules(extra: Iterable[Path] = ()) -> RuleSet:
-    """The built-in packs plus any extra pack files, merged in order."""
-    texts = builtin_pack_texts() + [(str(p), p.read_text("utf-8")) for p in extra]
+def optional_packs() -> dict[str, str]:
+    """Packs a project turns on with ``packs = [...]`` (for example ``logging``)."""
+    return {name.removesuffix(".toml"): text for name, text in builtin_pack_texts("optional")}
+
+
+def load_rules(extra: Iterable[Path | str] = ()) -> RuleSet:
+    """The built-in packs plus optional packs (by name) or pack files, merged in order."""
+    texts = builtin_pack_texts()
+    optional = optional_packs()
+    for p in extra:
+        if isinstance(p, str) and p in optional:
+            texts.append((f"optional/{p}.toml", optional[p]))
+        else:
+            path = Path(p)
+            try:
+                texts.append((str(path), path.read_text("utf-8")))
+            except OSError as exc:
+                raise PackError(f"rule pack {p}: not an optional pack "
+                                f"({', '.join(sorted(optional))}) and not readable: "
+                                f"{exc.strerror or exc}") from None
     rules = RuleSet()
     aliases: dict[str, str] = {}
     digest = hashlib.sha256()
