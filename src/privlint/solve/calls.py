@@ -391,7 +391,11 @@ def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
         if rule is None:
             continue
         label = f"the file {p.replace(chr(0), '…')!r}" if p else "a file"
-        out = join(out, it.source_val(SourceModel(rule.kinds, rule.says), label, e.pos))
+        says = rule.says
+        written = prog.file_writes.get(p)
+        if written is not None and "persistent-id" in rule.kinds:
+            says += f" (written at {written[0]}:{written[1]})"
+        out = join(out, it.source_val(SourceModel(rule.kinds, says), label, e.pos))
     return out
 
 
@@ -462,9 +466,13 @@ def _method_model(prog: Program, it: Interp, method: str, receiver: Val, args: A
     san = rules.method_sanitizers.get(method)
     if san is not None:
         return EMPTY if san.removes is None else strip_kinds(_inputs(receiver, args), san.removes)
-    if method in rules.read_methods and ("file" in receiver.refs or any(
-            r[5:] in rules.path_types for r in receiver.refs if r.startswith("inst:"))):
+    is_file = "file" in receiver.refs or any(r[5:] in rules.path_types for r in receiver.refs
+                                              if r.startswith("inst:"))
+    if method in rules.read_methods and is_file:
         return file_read(prog, it, receiver, e)
+    if is_file and method in ("write_text", "write_bytes", "write", "writelines"):
+        for p in receiver.strs:  # remembered so a read-back can say where the id was written
+            prog.file_writes[p] = (it.path, e.pos[0])
     eff = rules.methods.get(method)
     if eff is not None:
         return method_effect(it, eff.effect, target, receiver, args, e, env)

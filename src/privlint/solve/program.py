@@ -62,6 +62,7 @@ class Program:
         self.closures: dict[str, Env] = {}
         self.guards: dict[str, dict[tuple[int, int], tuple[ir.Expr, str]]] = {}
         self.child_inputs: dict[tuple[str], Val] = {}
+        self.file_writes: dict[str, tuple[str, int]] = {}  # path text -> where it was written
         self.final_envs: dict[str, Env] = {}
         self.callers: dict[str, set[str]] = defaultdict(set)
         self.readers: dict[tuple, set[str]] = defaultdict(set)
