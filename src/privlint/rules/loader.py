@@ -34,7 +34,8 @@ KNOWN_KINDS = frozenset({
 })
 
 _TABLES: dict[str, set[str]] = {
-    "settings": {"safe_attributes", "safe_attribute_prefixes", "fresh", "exception_kinds",
+    "settings": {"safe_attributes", "safe_attribute_prefixes", "user_dir_sources", "stored_id_keys",
+                 "fresh", "exception_kinds",
                  "url_words", "url_exclude_hosts", "aliases"},
     "source": {"calls", "attributes", "names", "kinds", "says", "fields", "item0", "whole_too"},
     "keyed": {"table", "objects", "functions", "whole", "says"},
@@ -139,6 +140,8 @@ class _Builder:
     def settings(r: RuleSet, where: str, e: dict[str, Any], aliases: dict[str, str]) -> None:
         r.safe_attributes |= frozenset(e.get("safe_attributes", ()))
         r.safe_attribute_prefixes += tuple(e.get("safe_attribute_prefixes", ()))
+        r.user_dir_sources += tuple(e.get("user_dir_sources", ()))
+        r.stored_id_keys |= frozenset(k.lower() for k in e.get("stored_id_keys", ()))
         r.fresh |= frozenset(e.get("fresh", ()))
         if "exception_kinds" in e:
             r.exception_kinds = _kinds(where, e["exception_kinds"])

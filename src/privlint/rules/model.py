@@ -143,6 +143,8 @@ class RuleSet:
     method_sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
     safe_attributes: frozenset[str] = frozenset()
     safe_attribute_prefixes: tuple[str, ...] = ()
+    user_dir_sources: tuple[str, ...] = ()  # source labels of the user's home/config directories
+    stored_id_keys: frozenset[str] = frozenset()  # keys that hold an id in such a file
     attr_sanitizers: dict[str, Sanitizer] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     functions: dict[str, MethodEffect] = field(default_factory=dict)

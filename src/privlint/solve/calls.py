@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from privlint.facts import ir
 from privlint.rules.model import SinkModel, SourceModel
-from privlint.solve.interp import NEG, NORETURN, POS
+from privlint.solve.interp import NEG, NORETURN, POS, USER_FILE
 from privlint.solve.sends import MARK, SendFact
 from privlint.solve.summary import Hit, SinkSite, Summary, Unguarded
 from privlint.solve.values import (
@@ -384,6 +384,8 @@ def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
     out = EMPTY
     handed = [f for f in handle.all_flows().values()
               if "via-child-process" in f.notes and "written-to-file" in f.notes]
+    user_file = any(o.label.startswith(prog.rules.user_dir_sources) for o in handle.all_flows()
+                    if "file-path" in o.kinds)
     if handed:  # the file a parent process wrote for us: what it wrote is what we read
         out = Val({f.origin: f for f in handed})
     for p in paths:
@@ -396,6 +398,8 @@ def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
         if written is not None and "persistent-id" in rule.kinds:
             says += f" (written at {written[0]}:{written[1]})"
         out = join(out, it.source_val(SourceModel(rule.kinds, says), label, e.pos))
+    if user_file:  # keys such as "id" read from it are ids kept on disk
+        out = out.replace(refs=out.refs | {USER_FILE})
     return out
 
 
@@ -518,6 +522,8 @@ def method_effect(it: Interp, effect: str, target: ir.Expr, receiver: Val, args:
             return read_any(receiver)
         key = it.const_key(args[0][0].value, env, args[0][1])
         cur = read_field(receiver, key) if key is not None else read_any(receiver)
+        if key is not None and USER_FILE in receiver.refs:
+            cur = it.prog.stored_id(receiver, key, cur, it, e.pos)
         default = args[1][1] if len(args) > 1 else EMPTY
         return join(cur, default)
     if effect == "receiver":

@@ -42,6 +42,7 @@ GUARD = "$consent"  # env key: its refs hold "unguarded" when some path here ski
 UNGUARDED_VAL = Val(refs=frozenset({"unguarded"}))
 GUARDED_VAL = Val()
 NORETURN = "#noreturn"
+USER_FILE = "#userfile"  # the parsed contents of a file under the user's home or config directory
 POS, NEG = "consent+", "consent-"  # a value whose truthiness says yes / no to telemetry
 UNKNOWN = "via-unknown-call"
 
@@ -163,7 +164,10 @@ class Interp:
         for _ in range(MAX_LOOP):
             body_env = dict(cur)
             if s.test is not None:
-                self.eval(s.test, body_env)
+                test = self.eval(s.test, body_env)
+                if consent_of(test) == "+":  # `while telemetry_enabled():`
+                    body_env[GUARD] = GUARDED_VAL
+                    self.prog.note_guard(self, s.test, "+")
             if s.target is not None:
                 self.assign(s.target, self.element(iterable), body_env, s.pos, record=False)
             out = self.block(s.body, body_env)
@@ -408,6 +412,8 @@ class Interp:
         if key is None:
             return read_any(base)
         out = read_field(base, key)
+        if USER_FILE in base.refs:
+            out = self.prog.stored_id(base, key, out, self, e.pos)
         if UNKNOWN_REF in base.refs:
             out = join(out.replace(refs=out.refs | {UNKNOWN_REF}),
                        self.by_name(key, f'[{key!r}]', e.pos, out))

@@ -294,6 +294,15 @@ class Program:
             return EMPTY
         return v.step(Step(it.path, pos[0], pos[1], "param", "the parent process passed it in"))
 
+    def stored_id(self, base: Val, key: object, cur: Val, it: Interp, pos: ir.Pos) -> Val:
+        """A key such as ``id`` or ``anonymous_id`` read from a file under the user's home or
+        config directory: an id that outlives the process, not arbitrary text."""
+        if not isinstance(key, str) or key.lower() not in self.rules.stored_id_keys:
+            return cur
+        model = SourceModel(frozenset({"persistent-id"}),
+                            "is an id kept in a file in the user's home or config directory")
+        return it.source_val(model, f'[{key!r}] of that file', pos)
+
     def note_guard(self, it: Interp, test: ir.Expr, pol: str) -> None:
         """A consent guard seen in a function (the opt-out check reads these)."""
         self.guards.setdefault(it.func.qname, {})[(test.pos[0], test.pos[1])] = (test, pol)
