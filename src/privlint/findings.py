@@ -77,7 +77,7 @@ def consent_findings(unguarded: list[Unguarded], optouts: list[OptOut],
             message=f"{u.sink.name} can send an event without the user's opt-in: no consent check "
                     f"on this path{via}",
             trace=[TraceStep(display_path(s.path, cwd), s.line, s.column, s.step, s.note)
-                   for s in u.trace],
+                   for s in u.trace.steps()],
             func=land.func, source="consent"))
     for o in optouts:
         rule = BY_CODE["PII502"]
@@ -132,7 +132,7 @@ def _finding(h: Hit, cwd: str | None) -> Finding:
     message = f"{kind_text}{how} from {o.label} reaches {h.sink.name} {h.field}{via}"
     land = h.landing
     trace = [TraceStep(display_path(s.path, cwd), s.line, s.column, s.step, s.note)
-             for s in h.flow.trace]
+             for s in h.flow.trace.steps()]
     return Finding(
         rule=rule.code, category="leak", severity=severity, kinds=kinds,
         path=display_path(land.path, cwd), line=land.line, column=land.column,

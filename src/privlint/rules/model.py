@@ -170,6 +170,7 @@ class RuleSet:
     name_negative_first: frozenset[str] = frozenset()
     arguments: dict[str, tuple[int, SourceModel]] = field(default_factory=dict)  # arg kinds by use
     fingerprint: str = ""
+    _cache: dict = field(default_factory=dict, repr=False)  # memoised name lookups
 
     def key_kinds(self, table: str, key: str) -> KeyRule | None:
         for rule in self.key_rules.get(table, ()):
@@ -204,6 +205,12 @@ class RuleSet:
         return bool(words & self.url_words)
 
     def name_kinds(self, name: str) -> frozenset[str] | None:
+        cache = self._cache.setdefault("names", {})
+        if name not in cache:
+            cache[name] = self._name_kinds(name)
+        return cache[name]
+
+    def _name_kinds(self, name: str) -> frozenset[str] | None:
         """The kinds a name says its value has, or None (name heuristics, see names.toml)."""
         if not self.name_words or not isinstance(name, str):
             return None
@@ -219,6 +226,12 @@ class RuleSet:
         return None
 
     def consent_polarity(self, name: str) -> str | None:
+        cache = self._cache.setdefault("consent", {})
+        if name not in cache:
+            cache[name] = self._consent_polarity(name)
+        return cache[name]
+
+    def _consent_polarity(self, name: str) -> str | None:
         """"+" when a name's truthy value means the user opted in, "-" when it means opted out.
 
         The whole name may match any listed word sequence (``is_enabled``); a longer name must

@@ -20,6 +20,7 @@ from privlint.solve.summary import Hit, SinkSite, Summary, Unguarded
 from privlint.solve.values import (
     EMPTY,
     WHOLE,
+    Trace,
     Flow,
     Flows,
     Step,
@@ -69,7 +70,7 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
         args = [*pre, *args, *kw]
     results: list[Val] = []
     handled = False
-    for ref in sorted(callee.refs):
+    for ref in (sorted(callee.refs) if len(callee.refs) > 1 else callee.refs):
         kind, _, name = ref.partition(":")
         if kind in ("ext", "inst"):
             r = external_call(prog, it, name, receiver if kind == "inst" else None, args, e, env)
@@ -376,7 +377,7 @@ def hand_off(prog: Program, it: Interp, child: tuple[str, int], args: Args, e: i
         site = SinkSite(f"python -m {child}", "wrapper", it.path, e.pos[0], e.pos[1], e.pos[2],
                         e.pos[3], it.func.qname)
         first = summary.unguarded[0]
-        it.summary.unguarded.append(Unguarded(site, first.sink, (step, *first.trace)))
+        it.summary.unguarded.append(Unguarded(site, first.sink, Trace.of(step) + first.trace))
 
 
 def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
@@ -615,7 +616,7 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
     it.sink_calls.append(site)
     if it.unguarded():
         step = Step(it.path, e.pos[0], e.pos[1], "sink", f"{model.name}(...) sends an event")
-        it.summary.unguarded.append(Unguarded(site, site, (step,)))
+        it.summary.unguarded.append(Unguarded(site, site, Trace.of(step)))
     payload: list[tuple[str, Val, str]] = []
     if model.keyed is not None:
         kparam, vparam, prefix = model.keyed
@@ -758,8 +759,7 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
     notes = f.notes
 
     def extend(g: Flow) -> Flow:
-        trace = (*g.trace, call_step, *callee_steps)
-        return Flow(g.origin, trace[:80], g.notes | notes)
+        return Flow(g.origin, g.trace.then(call_step) + callee_steps, g.notes | notes)
 
     return actual.map_flows(extend)
 
@@ -816,7 +816,7 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
         landing = SinkSite(short, "wrapper", it.path, pos[0], pos[1], pos[2], pos[3], it.func.qname)
         first = summary.unguarded[0]
         calls = Step(it.path, pos[0], pos[1], "call", f"calls {short}() with no consent check before")
-        it.summary.unguarded.append(Unguarded(landing, first.sink, (calls, *first.trace)))
+        it.summary.unguarded.append(Unguarded(landing, first.sink, Trace.of(calls) + first.trace))
     result = substitute(summary.ret, binding, Step(it.path, pos[0], pos[1], "return",
                                                    f"returned by {short}()"))
     # effects on the caller's arguments, attributes and globals

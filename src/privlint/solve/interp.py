@@ -21,6 +21,7 @@ from privlint.solve.values import (
     Flow,
     Origin,
     Step,
+    Trace,
     Val,
     add_rest,
     join,
@@ -76,7 +77,7 @@ class Interp:
             line, col = self.func.pos[0], self.func.pos[1]
             origin = param_origin(self.func.qname, p.name, self.path, line, col)
             step = Step(self.path, line, col, "param", f"{self.func.name}() receives it as {p.name}")
-            v = Val({origin: Flow(origin, (step,))}, ids=frozenset({f"param:{p.name}"}))
+            v = Val({origin: Flow(origin, Trace.of(step))}, ids=frozenset({f"param:{p.name}"}))
             if p.annotation is not None:
                 v = join(v, self.type_of_annotation(p.annotation))
             if i == 0 and self.self_class and p.kind == "pos":
@@ -639,7 +640,7 @@ class Interp:
         origin = Origin(kinds, f"exception {h.name}" if h.name else "the exception",
                         "the exception's message", self.path, line, col, self.func.qname)
         step = Step(self.path, line, col, "source", "an exception's message can carry anything")
-        return Val({origin: Flow(origin, (step,))}, refs=frozenset({"exc"}))
+        return Val({origin: Flow(origin, Trace.of(step))}, refs=frozenset({"exc"}))
 
     def unguarded(self) -> bool:
         """Whether some path to the current point skipped every consent check."""
@@ -654,7 +655,7 @@ class Interp:
 
         def flow(kinds: frozenset[str], lab: str = label) -> dict[Origin, Flow]:
             o = Origin(kinds, lab, model.says, self.path, line, col, self.func.qname, by)
-            return {o: Flow(o, (Step(self.path, line, col, "source", step_note),))}
+            return {o: Flow(o, Trace.of(Step(self.path, line, col, "source", step_note)))}
 
         fields = {k: Val(flow(kinds, f"{label}.{k}")) for k, kinds in model.fields.items()}
         if model.item0:

@@ -18,7 +18,7 @@ from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
 from privlint.solve.interp import Env, Interp
 from privlint.solve.summary import Hit, Summary, Unguarded
-from privlint.solve.values import EMPTY, Flow, Origin, Step, Val, join, read_field
+from privlint.solve.values import EMPTY, Flow, Origin, Step, Trace, Val, join, read_field
 
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
@@ -82,7 +82,8 @@ class Program:
     def solve(self) -> list[Hit]:
         order = [m.body.qname for m in self.modules.values()]
         order += [q for q in self.functions if q.endswith(".<body>")]
-        order += [q for q in self.functions if q not in set(order)]
+        first = set(order)
+        order += [q for q in self.functions if q not in first]
         queue = deque(order)
         queued = set(order)
         while queue:
@@ -153,7 +154,7 @@ class Program:
                 origin = Origin(kinds, label, says, o.path, o.line, o.column, q, "name")
                 first = Step(o.path, o.line, o.column, "source",
                              f"{label}: a parameter of {func.name}(), which no project code calls, {says}")
-                out.append(Hit(Flow(origin, (first, *h.flow.trace[1:]), h.flow.notes), h.sink,
+                out.append(Hit(Flow(origin, Trace.of(first, *h.flow.trace.steps()[1:]), h.flow.notes), h.sink,
                                h.field, h.landing))
         return out
 
@@ -187,10 +188,12 @@ class Program:
         objects bound to those parameters lets the models and summaries resolve. Bounded in
         depth; findings of the specialised run count for the caller's analysis.
         """
-        called = self.called_params(qname)
         spec = {p: frozenset(r for r in v.refs if r.split(":", 1)[0] in _CALLABLE)
-                for p, v in binding.items() if p in called}
+                for p, v in binding.items() if v.refs}
         spec = {p: r for p, r in spec.items() if r}
+        if spec:
+            called = self.called_params(qname)
+            spec = {p: r for p, r in spec.items() if p in called}
         if not spec or it.depth >= MAX_SPEC_DEPTH:
             return self.summary_of(qname, it.func.qname)
         key = (qname, frozenset((p, r) for p, r in spec.items()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from privlint.solve.values import EMPTY, Flow, Origin, Step, Val
+from privlint.solve.values import EMPTY, Flow, Origin, Trace, Val
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class Unguarded:
 
     landing: SinkSite  # the call in this function: the telemetry call or a wrapper call
     sink: SinkSite  # the telemetry API call at the end of the path
-    trace: tuple[Step, ...]
+    trace: Trace
 
 
 @dataclass

@@ -21,6 +21,7 @@ the one with the shortest trace, so loops reach a fixpoint and findings show the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_TRACE = 60
 MAX_STRS = 24
@@ -29,8 +30,9 @@ MAX_DEPTH = 6  # field nesting kept; deeper stores are folded into ``rest``
 Key = str | int
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
+    """One hop of a trace (a tuple: compared and hashed in C, created at every hop)."""
+
     path: str
     line: int
     column: int
@@ -58,16 +60,79 @@ class Origin:
         return self.param is not None
 
 
-@dataclass(frozen=True, slots=True)
+class Trace:
+    """The steps of a flow, as a rope: appending and joining are O(1), which matters because a
+    flow's trace is extended at every hop and every call site substitution. Materialised (in
+    order, long ones shortened in the middle) only for a finding."""
+
+    __slots__ = ("left", "right", "step", "n", "last")
+
+    def __init__(self, left: Trace | None = None, right: Trace | None = None,
+                 step: Step | None = None) -> None:
+        self.left, self.right, self.step = left, right, step
+        if step is not None:
+            self.n, self.last = 1, step
+        else:
+            self.n = (left.n if left else 0) + (right.n if right else 0)
+            self.last = right.last if right is not None and right.n else (left.last if left else None)
+
+    @staticmethod
+    def of(*steps: Step) -> Trace:
+        if len(steps) == 1:
+            return Trace(step=steps[0])
+        t = EMPTY_TRACE
+        for s in steps:
+            t = t.then(s)
+        return t
+
+    def then(self, step: Step) -> Trace:
+        if self.last == step:
+            return self
+        leaf = Trace(step=step)
+        return leaf if not self.n else Trace(self, leaf)
+
+    def __add__(self, other: Trace) -> Trace:
+        if not other.n:
+            return self
+        if not self.n:
+            return other
+        return Trace(self, other)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):  # noqa: ANN204 - Iterator[Step]
+        stack: list[Trace] = [self]
+        while stack:
+            t = stack.pop()
+            if t.step is not None:
+                yield t.step
+                continue
+            if t.right is not None:
+                stack.append(t.right)
+            if t.left is not None:
+                stack.append(t.left)
+
+    def steps(self) -> list[Step]:
+        """In order; a very long trace keeps its first and last steps (bound-hit)."""
+        out = list(self)
+        if len(out) > MAX_TRACE:
+            half = MAX_TRACE // 2
+            out = out[:half] + out[-half:]
+        return out
+
+
+EMPTY_TRACE = Trace()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Flow:
     origin: Origin
-    trace: tuple[Step, ...]
+    trace: Trace
     notes: frozenset[str] = frozenset()
 
     def then(self, step: Step | None, note: str = "") -> Flow:
-        trace = self.trace
-        if step is not None and len(trace) < MAX_TRACE and (not trace or trace[-1] != step):
-            trace = (*trace, step)
+        trace = self.trace.then(step) if step is not None else self.trace
         notes = self.notes | {note} if note else self.notes
         return Flow(self.origin, trace, notes)
 
@@ -92,7 +157,7 @@ def join_flows(a: Flows, b: Flows) -> Flows:
 class Val:
     """An immutable abstract value. Build new ones; never mutate the dicts of an existing one."""
 
-    __slots__ = ("flows", "rest", "fields", "refs", "strs", "names", "ids")
+    __slots__ = ("flows", "rest", "fields", "refs", "strs", "names", "ids", "_tainted")
 
     def __init__(
         self,
@@ -111,6 +176,7 @@ class Val:
         self.strs = strs
         self.names = names
         self.ids = ids
+        self._tainted: bool | None = None
 
     def __repr__(self) -> str:
         parts = []
@@ -129,7 +195,11 @@ class Val:
     # ------------------------------------------------------------------ queries
     @property
     def tainted(self) -> bool:
-        return bool(self.flows or self.rest or any(v.tainted for v in self.fields.values()))
+        t = self._tainted
+        if t is None:
+            t = self._tainted = bool(self.flows or self.rest
+                                     or any(v.tainted for v in self.fields.values()))
+        return t
 
     def all_flows(self) -> Flows:
         """Every flow anywhere in the value (what sending the whole value sends)."""
@@ -162,6 +232,8 @@ class Val:
         v = Val(self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids)
         for k, x in kw.items():
             setattr(v, k, x)
+        if "flows" not in kw and "rest" not in kw and "fields" not in kw:
+            v._tainted = self._tainted
         return v
 
     def map_flows(self, fn) -> Val:  # noqa: ANN001 - Callable[[Flow], Flow | None]
