@@ -20,10 +20,10 @@ from privlint.solve.summary import Hit, SinkSite, Summary, Unguarded
 from privlint.solve.values import (
     EMPTY,
     WHOLE,
-    Trace,
     Flow,
     Flows,
     Step,
+    Trace,
     Val,
     add_rest,
     join,
