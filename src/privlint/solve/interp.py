@@ -336,9 +336,6 @@ class Interp:
             for name, v in list(env.items()):
                 if v.ids & base.ids and not (isinstance(expr, ir.Name) and name == expr.id):
                     env[name] = join(v, fn(v)) if v is not base else fn(v)
-        for ref in base.refs:
-            if ref.startswith("param:"):
-                pass
 
     # ================================================================== expressions
     def eval(self, e: ir.Expr, env: Env) -> Val:
@@ -520,8 +517,9 @@ class Interp:
         if saved is not None:
             env[GUARD] = saved
         if e.op == "and":
-            # `a and b` is `a` when a is falsy (then a carries no identifier) else `b`
-            return join(vals[-1], join_all(_falsy_part(v) for v in vals[:-1]))
+            # `a and b` is `a` only when a is falsy, and a falsy value ("" or None) identifies
+            # no one: the result carries what the last operand carries
+            return vals[-1]
         return join_all(vals)
 
     def e_Compare(self, e: ir.Compare, env: Env) -> Val:
@@ -736,10 +734,6 @@ def _is_static(func: ir.Function) -> bool:
 
 def _is_classmethod(func: ir.Function) -> bool:
     return any(isinstance(d, ir.Name) and d.id == "classmethod" for d in func.decorators)
-
-
-def _falsy_part(v: Val) -> Val:
-    return EMPTY  # a falsy identifier ("" or None) identifies no one
 
 
 def _concat(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:

@@ -360,15 +360,13 @@ class Program:
         return out
 
     def star_import(self, target: str) -> dict[str, Val]:
+        """``from target import *``: the module's public globals (read, so changes re-run us)."""
         if target not in self.modules:
             return {}
         out = {}
-        for (m, name), v in list(self.globals.items()):
+        for (m, name), _ in list(self.globals.items()):
             if m == target and not name.startswith("_"):
-                out[name] = v
-        if self._current:
-            for name in self.modules[target].functions:
-                out.setdefault(name.rsplit(".", 1)[-1], EMPTY)
+                out[name] = self.read_global(m, name) or EMPTY
         return out
 
     def load_free(self, func: ir.Function, mod: ir.ModuleFacts, name: str, it: Interp) -> Val:
