@@ -227,6 +227,8 @@ class Program:
         if v.tainted and any(o.param for o in v.all_flows()):
             it.summary.global_stores.append((module, name, v))
             v = _without_params(v)
+        if (module, name) not in self.globals:
+            self._dirty |= self.readers.get(("star", module), set())
         self._write((module, name), self.globals, v)
 
     def write_attr(self, cls: str, attr: str, v: Val, it: Interp) -> None:
@@ -363,6 +365,8 @@ class Program:
         """``from target import *``: the module's public globals (read, so changes re-run us)."""
         if target not in self.modules:
             return {}
+        if self._current:
+            self.readers[("star", target)].add(self._current)
         out = {}
         for (m, name), _ in list(self.globals.items()):
             if m == target and not name.startswith("_"):
