@@ -110,6 +110,9 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
     if not handled:
         results.append(unknown_call(it, callee, receiver, args, e))
     out = join_all(results)
+    cls = prog.rules.method_classes.get(method) if method else None
+    if cls is not None:  # x.isatty(), s.count("a"): the value class the method's name says
+        out = with_class(out, cls)
     return _call_markers(prog, callee, method, out)
 
 
@@ -456,11 +459,7 @@ def function_effect(prog: Program, it: Interp, effect: str, args: Args, e: ir.Ca
 def method_model(prog: Program, it: Interp, method: str, receiver: Val, args: Args, e: ir.Call,
                  env: Env) -> Val | None:
     """A method on an object no model or summary knows, recognised by its name."""
-    cls = prog.rules.method_classes.get(method)
-    out = _method_model(prog, it, method, receiver, args, e, env)
-    if cls is not None:
-        out = with_class(out if out is not None else Val(), cls)
-    return out
+    return _method_model(prog, it, method, receiver, args, e, env)
 
 
 def _method_model(prog: Program, it: Interp, method: str, receiver: Val, args: Args, e: ir.Call,

@@ -347,8 +347,11 @@ class Interp:
             v = Val(strs=frozenset({e.value}) if len(e.value) < 2048 else frozenset())
             src = self.prog.literal_source(e.value, self, e.pos)
             return join(v, src) if src is not None else v
-        return _CONST_VALS.get(type(e.value).__name__ if e.value is not None else "None", EMPTY) \
-            if not isinstance(e.value, bool) else (_TRUE_VAL if e.value else _FALSE_VAL)
+        if isinstance(e.value, bool):
+            return _TRUE_VAL if e.value else _FALSE_VAL
+        if isinstance(e.value, int):  # its text is kept: f"<={limit}" is a known constant
+            return Val(refs=_NUMBER_REFS, strs=frozenset({str(e.value)}))
+        return _CONST_VALS.get(type(e.value).__name__ if e.value is not None else "None", EMPTY)
 
     def e_Name(self, e: ir.Name, env: Env) -> Val:
         v = self.load_name(e.id, env)
@@ -376,7 +379,7 @@ class Interp:
 
     def load_attr(self, base: Val, attr: str, pos: ir.Pos, receiver: Val | None = None) -> Val:
         if attr in self.rules.safe_attributes or attr.startswith(self.rules.safe_attribute_prefixes):
-            return EMPTY
+            return _NAME_VAL if attr in ("__name__", "__qualname__") else EMPTY
         if attr == "__dict__":
             return self.prog.object_fields(base, self, pos)
         out = read_field(base, attr)
@@ -497,7 +500,7 @@ class Interp:
             marks = set()
         refs = refs | marks
         out = Val(join(left.flat(), right.flat()).flows, strs=strs, names=left.names | right.names,
-                  refs=frozenset(r for r in refs if r.startswith("inst:") or r == "file"))
+                  refs=frozenset(r for r in refs if r.startswith(("inst:", "#")) or r == "file"))
         if e.op == "%" and self.rules.stringify:
             out = self.prog.stringified([right, *right.fields.values()], out, self, e.pos)
         if out.tainted and e.op in ("%", "+") and (left.strs or right.strs):
@@ -558,8 +561,8 @@ class Interp:
         vals = [self.eval(p, env) for p in e.parts]
         texts = [""]
         for p, v in zip(e.parts, vals, strict=True):
-            piece = {str(p.value)} if isinstance(p, ir.Const) else (v.strs if len(v.strs) == 1 else
-                                                                    {"\x00"})
+            piece = {str(p.value)} if isinstance(p, ir.Const) else (
+                v.strs if 0 < len(v.strs) <= 8 and not v.tainted else {"\x00"})
             texts = [t + x for t in texts for x in piece][:8]
         out = Val(join_all(v.flat() for v in vals).flows, strs=frozenset(texts))
         for p, v in zip(e.parts, vals, strict=True):
@@ -584,10 +587,20 @@ class Interp:
         if saved is not None:
             env[GUARD] = saved
         if _chooses_from_fixed_set(e.test, e.body):
-            body = EMPTY
+            body = self._fixed_set_values(e.test, env)
         if _chooses_from_fixed_set(e.test, e.orelse, negated=True):
-            orelse = EMPTY
+            orelse = self._fixed_set_values(e.test, env)
         return join(body, orelse)
+
+    def _fixed_set_values(self, test: ir.Expr, env: Env) -> Val:
+        """The constants a fixed-set choice can yield (``x in KNOWN`` → the values of KNOWN)."""
+        tests = test.values if isinstance(test, ir.BoolOp) else (test,)
+        strs: set[str] = set()
+        for t in tests:
+            if isinstance(t, ir.Compare) and len(t.ops) == 1:
+                v = self.eval(t.comparators[0], env)
+                strs |= v.strs if t.ops[0] in ("==", "!=") else read_any(v).strs
+        return Val(refs=frozenset({"#class:enum"}), strs=frozenset(s for s in strs if "\x00" not in s))
 
     def e_Lambda(self, e: ir.Lambda, env: Env) -> Val:
         self.prog.note_closure(e.func, env, self)
@@ -705,6 +718,8 @@ class Interp:
 
 BOOL, TRUE, FALSE, NONE, NUMBER = "#bool", "#true", "#false", "#none", "#number"
 _TRUE_VAL = Val(refs=frozenset({BOOL, TRUE}))
+_NUMBER_REFS = frozenset({NUMBER})
+_NAME_VAL = Val(refs=frozenset({"#class:enum"}))  # a class or function name: one of the program's
 _FALSE_VAL = Val(refs=frozenset({BOOL, FALSE}))
 _CONST_VALS = {"None": Val(refs=frozenset({NONE})), "int": Val(refs=frozenset({NUMBER})),
                "float": Val(refs=frozenset({NUMBER}))}
@@ -746,6 +761,8 @@ def _concat(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
 
 def _chooses_from_fixed_set(test: ir.Expr, chosen: ir.Expr, negated: bool = False) -> bool:
     """``x if x in KNOWN else "other"``: the result is one of a fixed set of constants."""
+    if isinstance(test, ir.BoolOp) and test.op == ("or" if negated else "and"):
+        return any(_chooses_from_fixed_set(t, chosen, negated) for t in test.values)
     if not isinstance(test, ir.Compare) or len(test.ops) != 1:
         return False
     op = test.ops[0]
@@ -760,6 +777,9 @@ def _same_expr(a: ir.Expr, b: ir.Expr) -> bool:
         return a.id == b.id
     if isinstance(a, ir.Attr) and isinstance(b, ir.Attr):
         return a.attr == b.attr and _same_expr(a.value, b.value)
+    if isinstance(a, ir.Sub) and isinstance(b, ir.Sub):
+        return (isinstance(a.index, ir.Const) and isinstance(b.index, ir.Const)
+                and a.index.value == b.index.value and _same_expr(a.value, b.value))
     return False
 
 
