@@ -766,8 +766,10 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
 def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, args: Args,
                  pos: ir.Pos, e: ir.Call | None, env: Env | None = None) -> Val:
     func, mod = prog.functions[qname]
-    if qname in prog.config.sanitizers:
-        return EMPTY
+    if qname in prog.config.sanitizers:  # safe whatever went in; its constants stay (catalog)
+        ret = prog.summary_of(qname, it.func.qname).ret
+        return Val(refs=frozenset(r for r in ret.refs if r.startswith("#")),
+                   strs=frozenset(x for x in ret.strs if "\x00" not in x))
     if qname in prog.config.sources:
         model = SourceModel(frozenset({prog.config.sources[qname]}), "a value the project declares")
         return it.source_val(model, f"{qname.rsplit('.', 1)[-1]}()", pos)
