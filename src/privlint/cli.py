@@ -104,26 +104,34 @@ def _main(argv: list[str] | None) -> int:
     return 2
 
 
+def _paths_and_config(args: argparse.Namespace) -> tuple[list[str], list[str], Config | None]:
+    """The named paths that exist, those that do not (each said on stderr), and the
+    configuration (``--config``, else found from the first path); None after a config error."""
+    from privlint.config import Config, ConfigError, find_config, load_config
+
+    existing = [p for p in args.paths if Path(p).exists()]
+    missing = [p for p in args.paths if not Path(p).exists()]
+    for p in missing:
+        print(f"privlint: error: {p}: no such file or directory", file=sys.stderr)
+    try:
+        if args.config:
+            return existing, missing, load_config(Path(args.config))
+        found = find_config(Path(existing[0])) if existing else None
+        return existing, missing, load_config(found) if found else Config()
+    except ConfigError as exc:
+        print(f"privlint: configuration error: {exc}", file=sys.stderr)
+        return existing, missing, None
+
+
 def _scan(args: argparse.Namespace) -> int:
     from privlint import baseline
-    from privlint.config import Config, ConfigError, find_config, load_config
     from privlint.findings import fails
     from privlint.gitdiff import GitError, changed_files
     from privlint.report import FORMATS
     from privlint.scan import ScanError, ScanRequest, ScanResult, run_scan
 
-    missing = [p for p in args.paths if not Path(p).exists()]
-    existing = [p for p in args.paths if Path(p).exists()]
-    for p in missing:
-        print(f"privlint: error: {p}: no such file or directory", file=sys.stderr)
-    try:
-        if args.config:
-            cfg = load_config(Path(args.config))
-        else:
-            found = find_config(Path(existing[0])) if existing else None
-            cfg = load_config(found) if found else Config()
-    except ConfigError as exc:
-        print(f"privlint: configuration error: {exc}", file=sys.stderr)
+    existing, missing, cfg = _paths_and_config(args)
+    if cfg is None:
         return 2
     bl_path = _baseline_path(args, cfg)
     if args.update_baseline and (problem := _update_problem(args, bl_path, existing)):
@@ -167,22 +175,11 @@ def _scan(args: argparse.Namespace) -> int:
 def _catalog(args: argparse.Namespace) -> int:
     """``privlint catalog``: 0 when written (2 on errors); with ``--check``, 1 on drift only."""
     from privlint import catalog
-    from privlint.config import Config, ConfigError, find_config, load_config
     from privlint.report import FORMATS
     from privlint.scan import ScanRequest, ScanResult, run_scan
 
-    existing = [p for p in args.paths if Path(p).exists()]
-    missing = [p for p in args.paths if not Path(p).exists()]
-    for p in missing:
-        print(f"privlint: error: {p}: no such file or directory", file=sys.stderr)
-    try:
-        if args.config:
-            cfg = load_config(Path(args.config))
-        else:
-            found = find_config(Path(existing[0])) if existing else None
-            cfg = load_config(found) if found else Config()
-    except ConfigError as exc:
-        print(f"privlint: configuration error: {exc}", file=sys.stderr)
+    existing, missing, cfg = _paths_and_config(args)
+    if cfg is None:
         return 2
     cfg.catalog = None  # the file to compare with comes from --check here
     result = run_scan(ScanRequest(existing, cfg)) if existing else ScanResult([], [], {})

@@ -193,6 +193,16 @@ Expr = (
 )
 
 
+def dotted(e: Expr) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None."""
+    if isinstance(e, Name):
+        return e.id
+    if isinstance(e, Attr):
+        base = dotted(e.value)
+        return f"{base}.{e.attr}" if base else None
+    return None
+
+
 # ----------------------------------------------------------------------------------------------
 # Statements
 

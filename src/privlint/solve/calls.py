@@ -281,7 +281,7 @@ def _external_call(prog: Program, it: Interp, name: str, receiver: Val | None, a
     arg_model = rules.arguments.get(name)
     if arg_model is not None and arg_model[0] < len(args):
         a, v = args[arg_model[0]]
-        src = it.source_val(arg_model[1], _expr_label(a.value), a.value.pos)
+        src = it.source_val(arg_model[1], ir.dotted(a.value) or "the argument", a.value.pos)
         it.mutate(a.value, v, lambda b: join(b, src), env)
     eff = rules.functions.get(name)
     if eff is not None:
@@ -292,14 +292,6 @@ def _external_call(prog: Program, it: Interp, name: str, receiver: Val | None, a
     if not results:  # a sink or an invocation: what it returns is nothing privlint models
         results.append(Val(refs=frozenset({UNKNOWN_REF})))
     return join_all(results)
-
-
-def _expr_label(e: ir.Expr) -> str:
-    if isinstance(e, ir.Name):
-        return e.id
-    if isinstance(e, ir.Attr):
-        return f"{_expr_label(e.value)}.{e.attr}"
-    return "the argument"
 
 
 def transform(it: Interp, note: str, name: str, receiver: Val | None, args: Args, e: ir.Call,

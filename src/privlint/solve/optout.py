@@ -202,7 +202,7 @@ class AbsentWorld:
 
     # ------------------------------------------------------------------ names
     def callee_name(self, func: ir.Expr, env: dict, mod: ir.ModuleFacts) -> str | None:
-        dotted = _dotted(func)
+        dotted = ir.dotted(func)
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
@@ -232,15 +232,6 @@ class AbsentWorld:
                                                 for t in s.targets):
                 value = s.value.value if isinstance(s.value, ir.Const) else UNKNOWN
         return value
-
-
-def _dotted(e: ir.Expr) -> str | None:
-    if isinstance(e, ir.Name):
-        return e.id
-    if isinstance(e, ir.Attr):
-        base = _dotted(e.value)
-        return f"{base}.{e.attr}" if base else None
-    return None
 
 
 def find_opt_outs(prog: Program) -> list[OptOut]:
