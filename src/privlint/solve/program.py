@@ -80,10 +80,13 @@ class Program:
 
     # ================================================================== fixpoint
     def solve(self) -> list[Hit]:
-        order = [m.body.qname for m in self.modules.values()]
+        modules = self.module_order()
+        rank = {m: i for i, m in enumerate(modules)}
+        order = [self.modules[m].body.qname for m in modules]
         order += [q for q in self.functions if q.endswith(".<body>")]
         first = set(order)
-        order += [q for q in self.functions if q not in first]
+        order += sorted((q for q in self.functions if q not in first),
+                        key=lambda q: rank[self.functions[q][1].module])
         queue = deque(order)
         queued = set(order)
         while queue:
@@ -156,6 +159,51 @@ class Program:
                              f"{label}: a parameter of {func.name}(), which no project code calls, {says}")
                 out.append(Hit(Flow(origin, Trace.of(first, *h.flow.trace.steps()[1:]), h.flow.notes), h.sink,
                                h.field, h.landing))
+        return out
+
+    def module_order(self) -> list[str]:
+        """Modules with what they import first, so summaries mostly exist before they are used
+        (fewer re-analyses); cycles are broken in name order."""
+        deps: dict[str, set[str]] = {}
+        for name, mod in self.modules.items():
+            found: set[str] = set()
+            stack: list = list(mod.body.body)
+            for f in mod.functions.values():
+                stack.extend(f.body)
+            while stack:
+                st = stack.pop()
+                if isinstance(st, ir.Import):
+                    for b in st.binds:
+                        parts = b.target.split(".")
+                        for i in range(len(parts), 0, -1):
+                            head = ".".join(parts[:i])
+                            if head in self.modules and head != name:
+                                found.add(head)
+                                break
+                elif isinstance(st, ir.If | ir.Try | ir.With | ir.Loop):
+                    for attr in ("body", "orelse", "finalbody"):
+                        stack.extend(getattr(st, attr, ()))
+                    if isinstance(st, ir.Try):
+                        for h in st.handlers:
+                            stack.extend(h.body)
+            deps[name] = found
+        out: list[str] = []
+        state: dict[str, int] = {}
+        for root in sorted(self.modules):
+            todo = [(root, iter(sorted(deps[root])))]
+            if state.get(root):
+                continue
+            state[root] = 1
+            while todo:
+                node, it = todo[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    todo.pop()
+                    state[node] = 2
+                    out.append(node)
+                elif not state.get(nxt):
+                    state[nxt] = 1
+                    todo.append((nxt, iter(sorted(deps[nxt]))))
         return out
 
     def analyze(self, qname: str) -> set[str]:
