@@ -92,22 +92,29 @@ def consent_findings(unguarded: list[Unguarded], optouts: list[OptOut],
 def from_hits(hits: list[Hit], cwd: str | None = None,
               extra: list[Finding] | None = None) -> list[Finding]:
     best: dict[tuple, Hit] = {}
-    for h in hits:
+    for h in hits:  # one finding per source and call: the shortest way there
         o = h.flow.origin
-        key = (o, h.landing)
+        land = h.landing
+        key = (o, (land.path, land.line, land.column))
         cur = best.get(key)
-        if cur is None or (len(h.flow.trace), h.field) < (len(cur.flow.trace), cur.field):
+        if cur is None or (len(h.flow.trace), h.field, land.name) < (
+                len(cur.flow.trace), cur.field, cur.landing.name):
             best[key] = h
     # A whole value and one of its modelled parts (sys.argv and sys.argv[0]) are one source:
     # when both reach the same call, the whole wins.
     wholes = {(o.path, o.line, o.column, o.label, land) for o, land in best}
-    kept = [h for (o, land), h in best.items()
+    kept = [h for (o, land), h in sorted(best.items(), key=lambda kv: _hit_order(kv[1]))
             if not any((o.path, o.line, o.column, o.label[: i], land) in wholes
                        for i, ch in enumerate(o.label) if ch in "[." and i)]
     out = [_finding(h, cwd) for h in kept] + list(extra or ())
     assign_fingerprints(out)
     out.sort(key=Finding.sort_key)
     return out
+
+
+def _hit_order(h: Hit) -> tuple:
+    o = h.flow.origin
+    return (h.landing.path, h.landing.line, h.landing.column, o.path, o.line, o.column, o.label)
 
 
 def _finding(h: Hit, cwd: str | None) -> Finding:

@@ -24,17 +24,31 @@ class ParseError:
 
 
 def parse_file(sf: SourceFile) -> ir.ModuleFacts | ParseError:
+    source = read_source(sf)
+    if isinstance(source, ParseError):
+        return source
+    return parse_source(source, sf)
+
+
+def read_source(sf: SourceFile) -> bytes | ParseError:
     try:
         with open(sf.path, "rb") as fh:
-            source = fh.read()
+            return fh.read()
     except IsADirectoryError:
         return ParseError(sf.path, 0, 0, "is a directory, not a file")
     except OSError as exc:
         return ParseError(sf.path, 0, 0, f"cannot read: {exc.strerror or exc}")
-    return parse_source(source, sf)
 
 
 def parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
+    """Facts of ``source`` or why there are none; never raises for any input."""
+    try:
+        return _parse_source(source, sf)
+    except Exception as exc:  # noqa: BLE001 - a bug on one file is that file's error, not the scan's
+        return ParseError(sf.path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
     if b"\x00" in source:
         return ParseError(sf.path, 0, 0, "not a text file (contains NUL bytes)")
     try:

@@ -2,17 +2,18 @@
 
 Why one hand-written recursive lowering instead of libcst visitors with metadata providers: the
 scope and qualified-name providers cost 3-5x a parse (see shared/notes/libraries.md §5); the solver
-resolves names itself from import bindings, which is all it needs. Only byte spans are resolved
+resolves names itself from import bindings, which is all it needs. Only byte spans are computed
 (the cheapest position metadata), and converted to line/column for the nodes kept.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 
 import libcst as cst
-from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
+from libcst._nodes.internal import CodegenState
 
 from privlint.facts import ir
 
@@ -31,30 +32,117 @@ _SUPPRESS = re.compile(r"#\s*privlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?(?P<rea
 _ALLOWLIST = re.compile(r"#\s*pragma:\s*(?:allowlist|whitelist)\s+(?:nextline\s+)?secret")
 
 
-class _Positions:
-    """Turns libcst byte spans into 1-based line / code-point column positions."""
+class _SpanState(CodegenState):
+    """Code generation that records each node's span, and nothing else.
 
-    def __init__(self, source: bytes, spans: dict[cst.CSTNode, object]) -> None:
+    Why not ``ByteSpanPositionProvider``: resolving it through ``MetadataWrapper`` also runs an
+    empty batched traversal of the whole tree, wraps every span in a dataclass, hashes nodes by a
+    Python ``__hash__`` and uses generator context managers; together that cost more than the parse.
+    This state computes exactly the same spans (same codegen, same rules: a span recorded by
+    ``record_syntactic_position`` wins over the whole-node span) as ``(start, end)`` tuples keyed by
+    ``id(node)``, counting characters; ``_Positions`` converts them to the provider's UTF-8 offsets.
+    """
+
+    def __init__(self, default_indent: str, default_newline: str) -> None:
+        super().__init__(default_indent=default_indent, default_newline=default_newline)
+        self.position = 0
+        self.stack: list[int] = []
+        self.spans: dict[int, tuple[int, int]] = {}
+
+    def add_indent_tokens(self) -> None:
+        for tok in self.indent_tokens:
+            self.tokens.append(tok)
+            self.position += len(tok)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.position += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.stack.append(self.position)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        self.spans.setdefault(id(node), (self.stack.pop(), self.position))
+
+    def pop_trailing_newline(self) -> None:
+        """Keep it: offsets are converted against the tokens as they were counted."""
+
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+                                  end_node: cst.CSTNode | None = None) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Syntactic:
+    """``record_syntactic_position`` as a plain context manager (no generator frames)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _SpanState, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state = state
+        self.node = node
+        self.start_node = start_node
+        self.end_node = end_node
+        self.start = 0
+
+    def __enter__(self) -> None:
+        self.start = self.state.position
+
+    def __exit__(self, *exc: object) -> None:
+        spans = self.state.spans
+        start = spans[id(self.start_node)][0] if self.start_node is not None else self.start
+        end = spans[id(self.end_node)][1] if self.end_node is not None else self.state.position
+        spans[id(self.node)] = (start, end)
+
+
+def _spans(module: cst.Module) -> tuple[dict[int, tuple[int, int]], str]:
+    state = _SpanState(module.default_indent, module.default_newline)
+    module._codegen(state)
+    return state.spans, "".join(state.tokens)
+
+
+class _Positions:
+    """Turns node spans into 1-based line / code-point column positions.
+
+    The offsets are those ``ByteSpanPositionProvider`` reports (UTF-8 bytes of the generated code),
+    applied to the source bytes as before; for ASCII text (nearly every file) characters, bytes and
+    columns coincide and the conversion is arithmetic.
+    """
+
+    def __init__(self, source: bytes, spans: dict[int, tuple[int, int]], code: str) -> None:
         self.source = source
         self.spans = spans
         starts = [0]
-        for i, b in enumerate(source):
-            if b == 10:
-                starts.append(i + 1)
+        find = source.find
+        i = find(b"\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find(b"\n", i + 1)
         self.starts = starts
+        self.ascii = source.isascii()
+        self.byte_of: list[int] | None = None
+        if not code.isascii():  # character offsets -> UTF-8 byte offsets of the generated code
+            self.byte_of = list(itertools.accumulate(
+                (1 if ch < "\x80" else len(ch.encode("utf-8")) for ch in code),
+                initial=0))
 
     def _point(self, offset: int) -> tuple[int, int]:
         idx = bisect.bisect_right(self.starts, offset) - 1
         start = self.starts[idx]
+        if self.ascii:
+            return idx + 1, offset - start + 1
         col = len(self.source[start:offset].decode("utf-8", "replace")) + 1
         return idx + 1, col
 
     def of(self, node: cst.CSTNode) -> ir.Pos:
-        span = self.spans.get(node)
+        span = self.spans.get(id(node))
         if span is None:
             return ir.NOPOS
-        line, col = self._point(span.start)  # type: ignore[attr-defined]
-        eline, ecol = self._point(span.start + span.length)  # type: ignore[attr-defined]
+        start, end = span
+        if self.byte_of is not None:
+            start, end = self.byte_of[start], self.byte_of[end]
+        line, col = self._point(start)
+        eline, ecol = self._point(end)
         return (line, col, eline, ecol)
 
 
@@ -300,12 +388,14 @@ class _Lowerer:
         return ir.Sub(value, idx, p)
 
     def e_SimpleString(self, e: cst.SimpleString) -> ir.Expr:
-        try:
-            v = e.evaluated_value
-        except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
-            v = e.value
-        if isinstance(v, bytes):
-            v = v.decode("latin-1")
+        v = _plain_string(e.value)
+        if v is None:
+            try:
+                v = e.evaluated_value
+            except Exception:  # noqa: BLE001 - odd escapes: keep the raw text
+                v = e.value
+            if isinstance(v, bytes):
+                v = v.decode("latin-1")
         return ir.Const(v, self.pos.of(e))
 
     def e_ConcatenatedString(self, e: cst.ConcatenatedString) -> ir.Expr:
@@ -334,6 +424,8 @@ class _Lowerer:
         return ir.FStr(tuple(parts), p)
 
     def e_Integer(self, e: cst.Integer) -> ir.Expr:
+        if e.value.isascii() and e.value.isdigit():  # the common case, without literal_eval
+            return ir.Const(int(e.value), self.pos.of(e))
         try:
             return ir.Const(int(e.evaluated_value), self.pos.of(e))
         except (ValueError, TypeError):
@@ -454,6 +546,30 @@ class _Lowerer:
         return ir.Walrus(target, self.expr(e.value), self.pos.of(e))
 
 
+_PLAIN_PREFIXES = frozenset({"", "r", "u", "b", "br", "rb"})
+
+
+def _plain_string(text: str) -> str | None:
+    """The value of a literal without escapes, as ``literal_eval`` gives it (bytes as latin-1).
+
+    Why: ``evaluated_value`` compiles every literal; most have no backslash, and their value is
+    the text between the quotes. None means "not that simple, evaluate it".
+    """
+    if "\\" in text or "\r" in text:
+        return None
+    i = 0
+    while i < len(text) and text[i] not in "'\"":
+        i += 1
+    prefix = text[:i].lower()
+    if prefix not in _PLAIN_PREFIXES:
+        return None
+    q = 3 if text[i:i + 3] in ('"""', "'''") and len(text) - i >= 6 else 1
+    inner = text[i + q:len(text) - q]
+    if "b" in prefix and not inner.isascii():
+        return None  # a syntax error for literal_eval: the raw text is kept
+    return inner
+
+
 def _child_exprs(node: cst.CSTNode) -> list[cst.CSTNode]:
     out = []
     for c in node.children:
@@ -508,9 +624,8 @@ def _suppressions(text: str, stmt_lines: dict[int, tuple[int, int]]) -> tuple[ir
 def extract(module: cst.Module, source: bytes, path: str, modname: str,
             is_package: bool) -> ir.ModuleFacts:
     """Lower a parsed module. ``source`` must be the bytes it was parsed from."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    spans = wrapper.resolve(ByteSpanPositionProvider)
-    low = _Lowerer(modname, is_package, _Positions(source, spans))
+    spans, code = _spans(module)
+    low = _Lowerer(modname, is_package, _Positions(source, spans, code))
     body = low.block(module.body)
     top = ir.Function(f"{modname}.<module>", "<module>", (), body, (1, 1, 1, 1))
     text = source.decode(module.encoding, "replace")

@@ -87,6 +87,11 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
         elif kind == "cls":
             results.append(construct(prog, it, name, args, e, env))
             handled = True
+        elif kind == "wrap":  # a decorator's wrapper around a project function
+            wrapper, param, inner = name.split("|", 2)
+            results.append(call_project(prog, it, wrapper, None, args, e.pos, e, env,
+                                        free={param: frozenset({inner})}))
+            handled = True
         elif kind == "obj":
             call = prog.find_method(name, "__call__")
             if call is not None:
@@ -673,6 +678,7 @@ def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str
     extra_pos: dict = {}
     unknown_spread = EMPTY
     passthrough: list[Val] = []
+    passthrough_pos: list[Val] = []
     for a, v in args:
         if a.name is not None:
             if a.name in names:
@@ -685,12 +691,28 @@ def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str
                     out[str(k)] = join(out.get(str(k), EMPTY), fv)
                 elif dstar is not None:
                     extra_pos.setdefault("**", {})[k] = fv
-            if dstar is not None and (v.flows or v.rest):  # f(**kwargs) into g(**fields): as is
-                passthrough.append(Val(v.flows, v.rest))
-            else:
-                unknown_spread = join(unknown_spread, Val(v.flows, v.rest))
-        elif a.star == "*":
-            unknown_spread = join(unknown_spread, read_any(v))
+            if v.flows or v.rest:  # f(**kwargs): each named parameter reads its key
+                opaque = Val(v.flows, v.rest)
+                for p in params:
+                    if p.kind in ("pos", "kw") and p.name not in out and p not in positional[:i]:
+                        out[p.name] = read_field(opaque, p.name)
+                if dstar is not None:  # into g(**fields): as is
+                    passthrough.append(opaque)
+        elif a.star == "*":  # f(*args): known items in order; an unknown sequence item by item
+            known = [v.fields[k] for k in sorted(k for k in v.fields if isinstance(k, int))]
+            for item in known:
+                if i < len(positional):
+                    out[positional[i].name] = join(out.get(positional[i].name, EMPTY), item)
+                    i += 1
+                else:
+                    extra_pos.setdefault("*", []).append(item)
+            if v.flows or v.rest:
+                opaque = Val(v.flows, v.rest)
+                for j, p in enumerate(positional[i:]):
+                    out[p.name] = join(out.get(p.name, EMPTY), read_field(opaque, len(known) + j))
+                if star is not None:
+                    passthrough_pos.append(opaque)
+                i = len(positional)
         elif i < len(positional):
             out[positional[i].name] = v
             i += 1
@@ -701,6 +723,8 @@ def bind_params(func: ir.Function, receiver: Val | None, args: Args) -> dict[str
         sv = Val(fields=dict(enumerate(items)))
         if unknown_spread.tainted:
             sv = add_rest(sv, unknown_spread)
+        for pv in passthrough_pos:
+            sv = join(sv, pv)
         out[star.name] = sv
     if dstar is not None:
         dv = Val(fields=dict(extra_pos.get("**", {})))
@@ -756,7 +780,8 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
 
 
 def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, args: Args,
-                 pos: ir.Pos, e: ir.Call | None, env: Env | None = None) -> Val:
+                 pos: ir.Pos, e: ir.Call | None, env: Env | None = None,
+                 free: dict[str, frozenset[str]] | None = None) -> Val:
     func, mod = prog.functions[qname]
     if qname in prog.config.sanitizers:  # safe whatever went in; its constants stay (catalog)
         ret = prog.summary_of(qname, it.func.qname).ret
@@ -766,7 +791,7 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
         model = SourceModel(frozenset({prog.config.sources[qname]}), "a value the project declares")
         return it.source_val(model, f"{qname.rsplit('.', 1)[-1]}()", pos)
     binding = bind_params(func, receiver, args)
-    summary: Summary = prog.summary_for_call(qname, binding, it)
+    summary: Summary = prog.summary_for_call(qname, binding, it, free)
     # an object of a project class carries what its class's attributes hold (report-json.md)
     recv = func.params[0].name if receiver is not None and func.params else None
     binding = {p: v if p == recv else _with_class_attrs(prog, it, v, pos) for p, v in binding.items()}

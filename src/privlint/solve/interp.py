@@ -63,6 +63,7 @@ class Interp:
         self.nonlocals: set[str] = set()
         self.exc_stack: list[Val] = []
         self.params: dict[str, Val] = {}
+        self.free_refs: dict[str, frozenset[str]] = {}
         self.sink_calls: list[SinkSite] = []
         self.class_body = func.cls if func.name == "<class>" else None
         self.final_env: Env = {}
@@ -71,7 +72,9 @@ class Interp:
         self.self_class = func.cls if func.cls and func.params and not _is_static(func) else None
 
     # ================================================================== entry
-    def run(self, extra_refs: dict[str, frozenset[str]] | None = None) -> Summary:
+    def run(self, extra_refs: dict[str, frozenset[str]] | None = None,
+            free_refs: dict[str, frozenset[str]] | None = None) -> Summary:
+        self.free_refs = free_refs or {}
         env: Env = {GUARD: UNGUARDED_VAL}
         for i, p in enumerate(self.func.params):
             line, col = self.func.pos[0], self.func.pos[1]
@@ -246,11 +249,11 @@ class Interp:
     def s_DefStmt(self, s: ir.DefStmt, env: Env) -> Env | None:
         ref = f"cls:{s.qname}" if s.is_class else f"fn:{s.qname}"
         v = Val(refs=frozenset({ref}))
-        for d in s.decorators:
-            self.eval(d, env)
+        decorators = [self.eval(d, env) for d in s.decorators]
         if not s.is_class:
-            v = self.prog.decorated(s.qname, v, self)
             self.prog.note_closure(s.qname, env, self)
+            for dv in reversed(decorators):  # the decorator nearest the def applies first
+                v = self.prog.decorated(dv, v, self)
         self.bind_name(s.name, v, env)
         return env
 
@@ -371,6 +374,8 @@ class Interp:
     def load_name(self, name: str, env: Env) -> Val:
         if name in env and name not in self.globals_declared:
             return env[name]
+        if name in self.free_refs:  # a decorator's wrapper calling the function it wraps
+            return Val(refs=self.free_refs[name])
         return self.prog.load_free(self.func, self.mod, name, self)
 
     def e_Attr(self, e: ir.Attr, env: Env) -> Val:

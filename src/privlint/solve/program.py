@@ -56,7 +56,10 @@ class Program:
         self.summaries: dict[str, Summary] = {}
         self.findings: dict[str, list[Hit]] = {}
         self.catalog: dict[str, list] = {}  # function -> closed SendFacts found there
-        self.globals: dict[tuple[str, str], Val] = {}
+        self.globals: dict[tuple[str, str], Val] = {}  # what a read sees: body and writes joined
+        self.global_body: dict[tuple[str, str], Val] = {}  # bound by the module's top level
+        self.global_writes: dict[tuple[str, str], Val] = {}  # written by functions, other modules
+        self._body_pending: dict[tuple[str, str], Val] | None = None
         self.attrs: dict[tuple[str, str], Val] = {}
         self.class_attrs: dict[str, set[str]] = defaultdict(set)
         self.closures: dict[str, Env] = {}
@@ -212,7 +215,11 @@ class Program:
         self._current = qname
         self._spec_cache = {}
         it = Interp(self, mod, func)
+        if func.name == "<module>":
+            self._body_pending = {}
         summary = it.run()
+        if func.name == "<module>":
+            self._commit_module_body(mod.module)
         self.final_envs[qname] = it.final_env
         self.findings[qname] = it.findings
         self.catalog[qname] = it.catalog
@@ -228,7 +235,8 @@ class Program:
         self.callers[qname].add(self._current or caller)
         return self.summaries.get(qname) or Summary()
 
-    def summary_for_call(self, qname: str, binding: dict[str, Val], it: Interp) -> Summary:
+    def summary_for_call(self, qname: str, binding: dict[str, Val], it: Interp,
+                         free: dict[str, frozenset[str]] | None = None) -> Summary:
         """The callee's summary — specialised when the call passes it something it calls.
 
         A helper that calls a parameter (``def send(client, e): client.capture(e)``, a callback)
@@ -242,9 +250,10 @@ class Program:
         if spec:
             called = self.called_params(qname)
             spec = {p: r for p, r in spec.items() if p in called}
-        if not spec or it.depth >= MAX_SPEC_DEPTH:
+        if (not spec and not free) or it.depth >= MAX_SPEC_DEPTH:
             return self.summary_of(qname, it.func.qname)
-        key = (qname, frozenset((p, r) for p, r in spec.items()))
+        key = (qname, frozenset((p, r) for p, r in spec.items()),
+               frozenset((p, r) for p, r in (free or {}).items()))
         cached = self._spec_cache.get(key)
         if cached is not None:
             return cached
@@ -254,7 +263,7 @@ class Program:
         self.callers[qname].add(self._current or it.func.qname)
         func, mod = self.functions[qname]
         sub = Interp(self, mod, func, depth=it.depth + 1)
-        summary = sub.run(extra_refs=spec)
+        summary = sub.run(extra_refs=spec, free_refs=free)
         self._spec_stack.discard(key)
         self._spec_cache[key] = summary
         it.findings.extend(sub.findings)
@@ -272,12 +281,48 @@ class Program:
 
     # ================================================================== shared state
     def write_global(self, module: str, name: str, v: Val, it: Interp) -> None:
+        """A module global. What the module's own top level binds is replaced at each analysis
+        of it (a def or an assignment there is the truth, not a history); what functions write
+        with ``global`` or from other modules accumulates."""
         if v.tainted and any(o.param for o in v.all_flows()):
             it.summary.global_stores.append((module, name, v))
             v = _without_params(v)
-        if (module, name) not in self.globals:
+        key = (module, name)
+        if it.is_module and it.mod.module == module and self._body_pending is not None:
+            old = self._body_pending.get(key)
+            self._body_pending[key] = v if old is None else join(old, v)
+            if key not in self.globals:  # visible at once to later statements resolving names
+                self.globals[key] = v
+            return
+        if key not in self.globals:
             self._dirty |= self.readers.get(("star", module), set())
-        self._write((module, name), self.globals, v)
+        old = self.global_writes.get(key)
+        self.global_writes[key] = v if old is None else join(old, v)
+        self._set_global(key)
+
+    def _set_global(self, key: tuple[str, str]) -> None:
+        parts = [x for x in (self.global_body.get(key), self.global_writes.get(key)) if x is not None]
+        new = parts[0] if len(parts) == 1 else join(parts[0], parts[1])
+        new = new.replace(ids=frozenset())
+        old = self.globals.get(key)
+        if old is None or old.signature() != new.signature():
+            self.globals[key] = new
+            self._dirty |= self.readers.get(key, set())
+
+    def _commit_module_body(self, module: str) -> None:
+        pending = self._body_pending or {}
+        self._body_pending = None
+        keys = {k for k in self.global_body if k[0] == module} | set(pending)
+        for key in keys:
+            if key in pending:
+                self.global_body[key] = pending[key]
+            else:
+                self.global_body.pop(key, None)
+            if key not in pending and key not in self.global_writes:
+                if self.globals.pop(key, None) is not None:
+                    self._dirty |= self.readers.get(key, set())
+                continue
+            self._set_global(key)
 
     def write_attr(self, cls: str, attr: str, v: Val, it: Interp) -> None:
         if v.tainted and any(o.param for o in v.all_flows()):
@@ -580,8 +625,29 @@ class Program:
                         out = join(out, it.source_val(model, label, pos))
         return out
 
-    def decorated(self, qname: str, v: Val, it: Interp) -> Val:
-        return v
+    def decorated(self, decorator: Val, v: Val, it: Interp) -> Val:
+        """What a decorated name is bound to.
+
+        A project decorator that returns a function nested in it (the ``functools.wraps``
+        shape) makes the name that wrapper, which calls the original through its closure:
+        ``wrap:W|p|ref`` says "call W, with W's free variable p bound to ref". Any other
+        decorator (registration, caching, a library's) leaves the function as it is.
+        """
+        out: set[str] = set()
+        for ref in decorator.refs:
+            if not ref.startswith("fn:") or ref[3:] not in self.functions:
+                continue
+            dq = ref[3:]
+            dfunc, _ = self.functions[dq]
+            if not dfunc.params:
+                continue
+            ret = self.summary_of(dq, it.func.qname).ret
+            for r in ret.refs:
+                if r.startswith("fn:") and r[3:] in self.functions \
+                        and self.functions[r[3:]][0].parent == dq:
+                    for inner in v.refs:
+                        out.add(f"wrap:{r[3:]}|{dfunc.params[0].name}|{inner}")
+        return Val(refs=frozenset(out)) if out else v
 
     def call(self, it: Interp, e: ir.Call, env: Env) -> Val:
         return calls.evaluate_call(self, it, e, env)

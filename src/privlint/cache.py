@@ -1,0 +1,202 @@
+"""Content-addressed cache of each module's facts, so an unchanged file is never parsed twice.
+
+Why content-addressed: a key made of the file's bytes (sha256), privlint's version, a fingerprint
+of the code that produces facts, and the module's name and kind is valid on any machine and in any
+checkout — no absolute path and no mtime goes into it — so CI can restore the directory and
+parallel jobs can share it. The path a scan names a file by is not in the key either: it only
+labels the facts, and is put back on a hit.
+
+Why so defensive: a cache may only make a scan faster, never wrong or failed. Entries carry a
+checksum and are written to a temporary file then renamed into place (readers see a whole entry or
+none, and two scans writing the same entry write the same bytes); an entry that is truncated,
+corrupt or of another format is ignored and rebuilt; a directory that cannot be created or written
+(read-only checkout, full disk) costs one warning on stderr and the scan goes on without a cache.
+Unpickling accepts only the IR's own classes, so a tampered entry cannot run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+import libcst
+
+from privlint import __version__
+from privlint.discover import SourceFile
+from privlint.facts import ir
+
+CACHE_DIRNAME = ".privlint_cache"
+_FORMAT = b"PLFACTS1"  # entry header; change it when the layout below changes
+_SUM = 16  # bytes of sha256 over the payload kept in the header
+_CODE = ("facts/ir.py", "facts/extract.py", "parse.py")  # what decides the facts of a file
+
+
+def code_fingerprint() -> str:
+    """Hash of everything besides the file that decides its facts.
+
+    privlint's version alone would let a development checkout read facts written by older code;
+    the source of the extractor and the IR, libcst's version and the Python version close that.
+    """
+    h = hashlib.sha256(f"{__version__}\0{_libcst_version()}\0{sys.version_info[:2]}".encode())
+    pkg = Path(__file__).resolve().parent
+    for rel in _CODE:
+        try:
+            h.update((pkg / rel).read_bytes())
+        except OSError:
+            h.update(rel.encode())
+    return h.hexdigest()
+
+
+def _libcst_version() -> str:
+    try:
+        from libcst._version import __version__ as version  # no metadata lookup: ~0 ms
+
+        return str(version)
+    except ImportError:  # pragma: no cover - a libcst without the generated module
+        return getattr(libcst, "__file__", "") or ""
+
+
+def entry_key(digest: str, sf: SourceFile, fingerprint: str) -> str:
+    """The entry name: content hash plus what else changes extraction (module name and kind)."""
+    text = f"{fingerprint}\0{digest}\0{sf.module}\0{int(sf.is_package)}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def content_digest(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
+
+
+def dumps_facts(facts: ir.ModuleFacts) -> bytes:
+    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _IRUnpickler(pickle.Unpickler):
+    """Only the IR's classes (and the builtins pickle itself needs) may be named in an entry."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if module == ir.__name__ and isinstance(getattr(ir, name, None), type):
+            return getattr(ir, name)
+        if module == "builtins" and name in ("frozenset", "set", "tuple", "list", "dict"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a cache entry")
+
+
+def loads_facts(data: bytes) -> ir.ModuleFacts:
+    facts = _IRUnpickler(io.BytesIO(data)).load()
+    if not isinstance(facts, ir.ModuleFacts):
+        raise pickle.UnpicklingError("not module facts")
+    return facts
+
+
+class FactsCache:
+    """One cache directory. ``get``/``put`` never raise; a write failure disables the cache."""
+
+    def __init__(self, directory: Path, fingerprint: str | None = None) -> None:
+        self.directory = Path(directory)
+        self.fingerprint = fingerprint or code_fingerprint()
+        self.entries = self.directory / "facts"
+        self.enabled = True
+        self.warning: str | None = None
+        self.hits = 0
+
+    # ------------------------------------------------------------------ set-up
+    @classmethod
+    def open(cls, directory: Path) -> FactsCache:
+        cache = cls(directory)
+        try:
+            cache.entries.mkdir(parents=True, exist_ok=True)
+            _write_marker(cache.directory / ".gitignore", b"# created by privlint\n*\n")
+            _write_marker(cache.directory / "CACHEDIR.TAG",
+                          b"Signature: 8a477f597d28d172789f06886806bc55\n# privlint facts cache\n")
+        except OSError as exc:
+            cache.disable(f"cannot create {directory}: {exc.strerror or exc}")
+        return cache
+
+    def disable(self, why: str) -> None:
+        if self.enabled:
+            self.enabled = False
+            self.warning = why
+            print(f"privlint: warning: cache disabled, scanning without it: {why}", file=sys.stderr)
+
+    def key(self, source: bytes, sf: SourceFile) -> str:
+        return entry_key(content_digest(source), sf, self.fingerprint)
+
+    def _path(self, key: str) -> Path:
+        return self.entries / key[:2] / key[2:]
+
+    # ------------------------------------------------------------------ entries
+    def get(self, key: str, sf: SourceFile) -> ir.ModuleFacts | None:
+        """The cached facts, relabelled with the path this scan uses, or None (miss or bad entry)."""
+        if not self.enabled:
+            return None
+        try:
+            with open(self._path(key), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        facts = decode_entry(data)
+        if facts is None or facts.module != sf.module or facts.is_package != sf.is_package:
+            return None
+        self.hits += 1
+        return facts if facts.path == sf.path else dataclasses.replace(facts, path=sf.path)
+
+    def put(self, key: str, payload: bytes) -> None:
+        """Store pickled facts (``dumps_facts``); at worst the entry is missing next time."""
+        if not self.enabled:
+            return
+        error = write_entry(self._path(key), payload)
+        if error is not None:
+            self.disable(error)
+
+
+def encode_entry(payload: bytes) -> bytes:
+    return _FORMAT + hashlib.sha256(payload).digest()[:_SUM] + payload
+
+
+def decode_entry(data: bytes) -> ir.ModuleFacts | None:
+    head = len(_FORMAT) + _SUM
+    if len(data) <= head or not data.startswith(_FORMAT):
+        return None
+    payload = data[head:]
+    if hashlib.sha256(payload).digest()[:_SUM] != data[len(_FORMAT):head]:
+        return None
+    try:
+        return loads_facts(payload)
+    except Exception:  # noqa: BLE001 - any undecodable entry is a miss, never an error
+        return None
+
+
+def write_entry(path: Path, payload: bytes) -> str | None:
+    """Write atomically (temporary file in the same directory, then ``os.replace``).
+
+    Returns None, or why the cache directory cannot be written (the caller disables the cache).
+    """
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(encode_entry(payload))
+        os.replace(tmp, path)
+        return None
+    except OSError as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        return f"cannot write {path.parent}: {exc.strerror or exc}"
+
+
+def _write_marker(path: Path, content: bytes) -> None:
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
