@@ -87,6 +87,10 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
         elif kind == "cls":
             results.append(construct(prog, it, name, args, e, env))
             handled = True
+        elif kind == "superbound":  # super().method(...): the parent's method on self
+            recv = it.self_value()
+            results.append(call_project(prog, it, name, recv, args, e.pos, e, env))
+            handled = True
         elif kind == "wrap":  # a decorator's wrapper around a project function
             wrapper, param, inner = name.split("|", 2)
             results.append(call_project(prog, it, wrapper, None, args, e.pos, e, env,
@@ -106,6 +110,9 @@ def call_value(prog: Program, it: Interp, callee: Val, receiver: Val | None, met
                 default = args[1][1] if len(args) > 1 else EMPTY
                 results.append(join(found, default))
                 handled = True
+    if not handled and "ext:super" in callee.refs and it.self_class:
+        results.append(Val(refs=frozenset({f"super:{it.self_class}"})))
+        handled = True
     if not handled and method is not None and receiver is not None and not any(
             r.startswith(("ext:", "mod:")) for r in receiver.refs):  # a method, not a module function
         r = method_model(prog, it, method, receiver, args, e, env)

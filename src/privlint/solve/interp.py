@@ -658,6 +658,13 @@ class Interp:
         step = Step(self.path, line, col, "source", "an exception's message can carry anything")
         return Val({origin: Flow(origin, Trace.of(step))}, refs=frozenset({"exc"}))
 
+    def self_value(self) -> Val:
+        """The method's ``self`` as it stands now (the receiver of ``super().m()``)."""
+        if not self.func.params:
+            return EMPTY
+        name = self.func.params[0].name
+        return self.cur_env.get(name, self.params.get(name, EMPTY))
+
     def unguarded(self) -> bool:
         """Whether some path to the current point skipped every consent check."""
         return "unguarded" in self.cur_env.get(GUARD, UNGUARDED_VAL).refs

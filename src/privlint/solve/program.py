@@ -568,6 +568,13 @@ class Program:
             return out
         if kind == "keyed":
             return Val(refs=frozenset({f"keyedm:{name}.{attr}"}))
+        if kind == "super":
+            for c in self.mro(name)[1:]:
+                klass, _ = self.classes[c]
+                for m, q in klass.methods:
+                    if m == attr:
+                        return Val(refs=frozenset({f"superbound:{q}"}))
+            return EMPTY
         if kind == "?":
             return join(Val(refs=frozenset({"?"})), it.by_name(attr, f".{attr}", pos))
         if kind == "mod":
