@@ -16,6 +16,7 @@ Unpickling accepts only the IR's own classes, so a tampered entry cannot run cod
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -97,8 +98,9 @@ def loads_facts(data: bytes) -> ir.ModuleFacts:
 class FactsCache:
     """One cache directory. ``get``/``put`` never raise; a write failure disables the cache."""
 
-    def __init__(self, directory: Path, fingerprint: str | None = None) -> None:
+    def __init__(self, directory: Path, fingerprint: str | None = None, quiet: bool = False) -> None:
         self.directory = Path(directory)
+        self.quiet = quiet  # a worker's cache: the parent says the warning, once
         self.fingerprint = fingerprint or code_fingerprint()
         self.entries = self.directory / "facts"
         self.enabled = True
@@ -122,7 +124,9 @@ class FactsCache:
         if self.enabled:
             self.enabled = False
             self.warning = why
-            print(f"privlint: warning: cache disabled, scanning without it: {why}", file=sys.stderr)
+            if not self.quiet:
+                print(f"privlint: warning: cache disabled, scanning without it: {why}",
+                      file=sys.stderr)
 
     def key(self, source: bytes, sf: SourceFile) -> str:
         return entry_key(content_digest(source), sf, self.fingerprint)
@@ -173,30 +177,51 @@ def decode_entry(data: bytes) -> ir.ModuleFacts | None:
 
 
 def write_entry(path: Path, payload: bytes) -> str | None:
-    """Write atomically (temporary file in the same directory, then ``os.replace``).
+    """Write atomically (temporary file in the same directory, then rename over the entry).
 
     Returns None, or why the cache directory cannot be written (the caller disables the cache).
+    No temporary file is left behind, whatever interrupts the write.
     """
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(encode_entry(payload))
-        os.replace(tmp, path)
+        _write_atomic(path, encode_entry(payload))
         return None
     except OSError as exc:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
         return f"cannot write {path.parent}: {exc.strerror or exc}"
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        _replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# Bound once, so the cache's I/O is what fault-injection tests patch here (``cache._replace``),
+# not every caller of ``os.replace`` in the process.
+_replace = os.replace
 
 
 def _write_marker(path: Path, content: bytes) -> None:
     if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
+        _write_atomic(path, content)
+
+
+def open_cache(paths: list[str], root: Path | None, cache_dir: str | None,
+               use_cache: bool = True) -> FactsCache | None:
+    """The scan's cache: ``--cache-dir``, else ``.privlint_cache/`` at the project root."""
+    if not use_cache:
+        return None
+    if cache_dir:
+        directory = Path(cache_dir)
+    else:
+        from privlint.discover import find_project_root
+
+        directory = (root or find_project_root(Path(paths[0] if paths else "."))) / CACHE_DIRNAME
+    cache = FactsCache.open(directory)
+    return cache if cache.enabled else None

@@ -143,7 +143,8 @@ def _scan(args: argparse.Namespace) -> int:
     except (baseline.BaselineError, GitError) as exc:
         print(f"privlint: error: {exc}", file=sys.stderr)
         return 2
-    req = ScanRequest(existing, cfg, args.select, args.ignore, changed=changed)
+    req = ScanRequest(existing, cfg, args.select, args.ignore, changed=changed, jobs=args.jobs,
+                      use_cache=not args.no_cache, cache_dir=args.cache_dir)
     if req.paths:
         done = _progress(req)
         try:

@@ -21,6 +21,7 @@ Results come back in the order of ``files`` whatever ``jobs`` is, so output is d
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -39,7 +40,7 @@ from privlint.parse import ParseError, parse_source, read_source
 MIN_POOL_FILES = 20  # below this many files to parse, workers cost more than they save
 IN_FLIGHT = 2  # tasks queued per worker, so it never waits for the parent between files
 _DEEP_BRACKETS = 200  # libcst's parser crashes near 1500 nested brackets
-_LONG_EXPRESSION = 20_000  # bytes inside one bracket pair (~6000-operand chains crash it)
+_LONG_EXPRESSION = 8_000  # bytes in one bracketed expression or line (6000-operand chains crash it)
 
 Result = ir.ModuleFacts | ParseError
 
@@ -117,7 +118,8 @@ def may_crash_parser(source: bytes) -> bool:
 
     Brackets in strings and comments are counted too; that only sends a harmless file to a worker.
     """
-    if len(source) < _LONG_EXPRESSION and source.count(b"(") + source.count(b"[") < _DEEP_BRACKETS:
+    if len(source) < _LONG_EXPRESSION and source.count(b"(") + source.count(b"[") + source.count(b"{") \
+            < _DEEP_BRACKETS:
         return False
     depth = 0
     opened = 0
@@ -132,8 +134,9 @@ def may_crash_parser(source: bytes) -> bool:
             depth -= 1
             if depth == 0 and m.start() - opened >= _LONG_EXPRESSION:
                 return True
-    return depth > 0 and len(source) - opened >= _LONG_EXPRESSION or any(
-        len(line) >= _LONG_EXPRESSION for line in source.splitlines())
+    if depth > 0 and len(source) - opened >= _LONG_EXPRESSION:
+        return True
+    return any(len(line) >= _LONG_EXPRESSION for line in source.splitlines())
 
 
 # ====================================================================== workers
@@ -148,10 +151,8 @@ class _Worker:
         self.inflight: deque[int] = deque()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.conn.send(None)
-        except OSError:
-            pass
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -167,26 +168,26 @@ def _run_pool(files: list[SourceFile], order: list[int], jobs: int, cache: Facts
     write_cache = cache is not None and cache.enabled
     try:
         for _ in range(min(jobs, len(queue))):
-            workers.append(_Worker(ctx, cache))
-            run.workers += 1
+            _start(ctx, cache, workers, run)
         while queue or any(w.inflight for w in workers):
-            for w in workers:
-                while queue and len(w.inflight) < IN_FLIGHT:
-                    i = queue.popleft()
-                    w.inflight.append(i)
-                    w.conn.send((i, files[i], write_cache))
-            ready = multiprocessing.connection.wait(
-                [w.conn for w in workers] + [w.proc.sentinel for w in workers])
-            for w in list(workers):
-                if w.conn in ready or w.proc.sentinel in ready:
-                    if not _drain(w, results, cache, run):
-                        _replace(w, workers, files, queue, results, run, ctx, cache)
-            if not workers and queue:  # workers cannot start here: finish in this process
+            if not workers:  # no worker could start (or stay up): finish in this process
                 while queue:
                     i = queue.popleft()
                     source = read_source(files[i])
                     results[i] = source if isinstance(source, ParseError) else analyse(
                         files[i], source, cache)[0]
+                break
+            for w in workers:
+                while queue and len(w.inflight) < IN_FLIGHT:
+                    i = queue.popleft()
+                    w.inflight.append(i)
+                    with contextlib.suppress(OSError):  # a dead worker: its sentinel says so below
+                        w.conn.send((i, files[i], write_cache))
+            ready = multiprocessing.connection.wait(
+                [w.conn for w in workers] + [w.proc.sentinel for w in workers])
+            for w in list(workers):
+                if (w.conn in ready or w.proc.sentinel in ready) and not _drain(w, results, cache, run):
+                    _replace(w, workers, files, queue, results, run, ctx, cache)
             write_cache = cache is not None and cache.enabled
     finally:
         for w in workers:
@@ -227,8 +228,17 @@ def _replace(w: _Worker, workers: list[_Worker], files: list[SourceFile], queue:
         run.crashed.append(files[i].path)
     queue.extendleft(reversed(pending))
     if w.ready and queue:  # a worker that never came up would not come up again
+        _start(ctx, cache, workers, run)
+
+
+def _start(ctx: multiprocessing.context.BaseContext, cache: FactsCache | None, workers: list[_Worker],
+           run: ParseRun) -> None:
+    """One more worker, if the system lets us start one (else the others, or we, do the work)."""
+    try:
         workers.append(_Worker(ctx, cache))
         run.workers += 1
+    except (OSError, RuntimeError):
+        pass
 
 
 def _how(code: int | None) -> str:
@@ -244,7 +254,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
                  fingerprint: str | None) -> None:
     """Worker loop: one ``(index, SourceFile, write_cache)`` at a time until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
-    cache = FactsCache(Path(cache_dir), fingerprint) if cache_dir is not None else None
+    cache = FactsCache(Path(cache_dir), fingerprint, quiet=True) if cache_dir is not None else None
+    warned = False
     conn.send("ready")
     while True:
         msg = conn.recv()
@@ -258,9 +269,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
                 conn.send((i, "error", source, None))
                 continue
             res, payload = analyse(sf, source, cache if write else None)
-            if cache is not None and not cache.enabled:
-                warning = cache.warning
-                cache.enabled = True  # the parent decides; it stops asking us to write
+            if cache is not None and not cache.enabled and not warned:
+                warning, warned = cache.warning, True
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
             res, payload = ParseError(sf.path, 0, 0, f"internal error: {type(exc).__name__}: {exc}"), None
         if isinstance(res, ParseError):

@@ -129,8 +129,8 @@ class _Positions:
     def _point(self, offset: int) -> tuple[int, int]:
         idx = bisect.bisect_right(self.starts, offset) - 1
         start = self.starts[idx]
-        if self.ascii:
-            return idx + 1, offset - start + 1
+        if self.ascii:  # as the slice below: an offset past the end counts to the end
+            return idx + 1, min(offset, len(self.source)) - start + 1
         col = len(self.source[start:offset].decode("utf-8", "replace")) + 1
         return idx + 1, col
 

@@ -1,0 +1,80 @@
+"""Parsing in worker processes: same facts in the same order as in-process, and a parser crash is
+one file's error, not the end of the scan (libcst's native parser segfaults on ~1500 nested
+brackets). These start real worker processes, so they are few and small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from privlint import parallel
+from privlint.cache import FactsCache
+from privlint.discover import discover
+from privlint.parallel import may_crash_parser, parse_files
+from privlint.parse import ParseError
+
+CRASHER = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+
+
+def tree(root: Path, n: int, extra: dict[str, str] | None = None) -> list:
+    for i in range(n):
+        p = root / "pkg" / f"m{i:02d}.py"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        body = f"import socket\n\n\ndef f{i}(x):\n    return (x, socket.gethostname(), {i})\n"
+        p.write_text(body * (i + 1))
+    for name, text in (extra or {}).items():
+        (root / "pkg" / name).write_text(text)
+    return discover([str(root)]).files
+
+
+def test_workers_give_the_same_facts_in_the_same_order(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tree(tmp_path, 8, {"broken.py": "def (:\n"})
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+    here = parse_files(files, jobs=1)
+    pooled = parse_files(files, jobs=2, cache=FactsCache.open(tmp_path / "c"))
+    assert here.workers == 0 and pooled.workers == 2
+    assert pooled.results == here.results
+    assert [getattr(r, "path", None) for r in pooled.results] == [f.path for f in files]
+    assert any(isinstance(r, ParseError) and "syntax error" in r.message for r in pooled.results)
+    assert parse_files(files, jobs=2, cache=FactsCache.open(tmp_path / "c")).cached == len(files) - 1
+
+
+def test_a_parser_crash_in_a_worker_is_that_files_error(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tree(tmp_path, 3, {"deep.py": CRASHER})
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+    run = parse_files(files, jobs=2)
+    crashed = [r for r in run.results if isinstance(r, ParseError)]
+    assert [(Path(r.path).name, r.message) for r in crashed] == [
+        ("deep.py", "the parser crashed on this file (killed by SIGSEGV)")]
+    assert sum(1 for r in run.results if not isinstance(r, ParseError)) == 3
+    assert run.workers == 3  # the crashed worker was replaced
+
+
+def test_in_process_runs_send_a_risky_file_to_a_throwaway_worker(tmp_path: Path) -> None:
+    files = tree(tmp_path, 2, {"deep.py": CRASHER})
+    run = parse_files(files, jobs=1)
+    assert run.workers == 1 and run.crashed == [str(tmp_path / "pkg" / "deep.py")]
+    assert sum(1 for r in run.results if not isinstance(r, ParseError)) == 2
+
+
+def test_the_risk_check_is_cheap_and_conservative() -> None:
+    assert not may_crash_parser(b"x = f(a[1], {'k': (2, 3)})\n" * 500)
+    assert may_crash_parser(CRASHER.encode())
+    assert may_crash_parser(b"x = " + b"+".join([b"a"] * 6000) + b"\n")
+    assert may_crash_parser(b"x = (\n" + b"    a +\n" * 3000 + b"    a)\n")
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tree(tmp_path, 4)
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+
+    def refuse(*args: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(parallel._Worker, "__init__", refuse)
+    run = parse_files(files, jobs=2)
+    assert run.workers == 0 and run.results == parse_files(files, jobs=1).results
