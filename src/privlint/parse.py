@@ -6,6 +6,8 @@ silently (cli.md exit code 2); everything past this point works on plain facts.
 
 from __future__ import annotations
 
+import io
+import tokenize
 from dataclasses import dataclass
 
 import libcst as cst
@@ -48,9 +50,40 @@ def parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
         return ParseError(sf.path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
 
 
+MAX_NESTING = 200  # CPython's tokenizer refuses deeper bracket nesting ("too many nested parentheses")
+
+
+def too_deep(source: bytes) -> tuple[int, int] | None:
+    """Where brackets nest deeper than CPython allows, or None.
+
+    Python refuses such code, and libcst can crash the process on it, so it is reported as the
+    syntax error Python would give, before libcst sees it. A cheap byte count decides whether the
+    exact check (``tokenize``, which skips brackets inside strings and comments) is needed.
+    """
+    if source.count(b"(") + source.count(b"[") + source.count(b"{") <= MAX_NESTING:
+        return None
+    depth = 0
+    try:
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type == tokenize.OP:
+                if tok.string in "([{":
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        return tok.start[0], tok.start[1] + 1
+                elif tok.string in ")]}":
+                    depth = max(0, depth - 1)
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        return None  # the parser will report what is wrong
+    return None
+
+
 def _parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
     if b"\x00" in source:
         return ParseError(sf.path, 0, 0, "not a text file (contains NUL bytes)")
+    deep = too_deep(source)
+    if deep is not None:
+        return ParseError(sf.path, deep[0], deep[1], "syntax error: too many nested parentheses "
+                          f"(Python refuses more than {MAX_NESTING})")
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
