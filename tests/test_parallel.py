@@ -14,7 +14,14 @@ from privlint.discover import discover
 from privlint.parallel import may_crash_parser, parse_files
 from privlint.parse import ParseError
 
-CRASHER = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+CRASHER = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"  # crashes libcst (Python refuses it)
+
+
+@pytest.fixture(autouse=True)
+def _no_prescreen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse.py reports such nesting as Python's syntax error before libcst sees it; these tests
+    need the crash itself, to show a dying worker costs only its file (workers inherit this)."""
+    monkeypatch.setenv("PRIVLINT_TEST_NO_PRESCREEN", "1")
 
 
 def tree(root: Path, n: int, extra: dict[str, str] | None = None) -> list:

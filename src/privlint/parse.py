@@ -7,6 +7,7 @@ silently (cli.md exit code 2); everything past this point works on plain facts.
 from __future__ import annotations
 
 import io
+import os
 import tokenize
 from dataclasses import dataclass
 
@@ -61,6 +62,8 @@ def too_deep(source: bytes) -> tuple[int, int] | None:
     exact check (``tokenize``, which skips brackets inside strings and comments) is needed.
     """
     if source.count(b"(") + source.count(b"[") + source.count(b"{") <= MAX_NESTING:
+        return None
+    if os.environ.get("PRIVLINT_TEST_NO_PRESCREEN") == "1":  # fault injection: lets tests crash libcst
         return None
     depth = 0
     try:
