@@ -108,7 +108,12 @@ TIMEOUT = 1800.0  # seconds; a run that takes longer is killed and reported as s
 
 
 def timed(cmd: list[str], cwd: Path) -> dict:
-    """Wall time, exit code and peak process-tree RSS of one command (killed after TIMEOUT)."""
+    """Wall time, exit code and peak process-tree RSS of one command (killed after TIMEOUT).
+
+    The 1-minute load average before the run is kept: on a shared machine it says which runs
+    competed with other work.
+    """
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -134,7 +139,7 @@ def timed(cmd: list[str], cwd: Path) -> dict:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     return {"seconds": seconds, "rc": proc.returncode, "peak_tree_mb": peak[0] / 1024,
             "peak_main_mb": usage.ru_maxrss / 1024, "stderr": err[-500:],
-            "timed_out": proc.returncode == -signal.SIGKILL and seconds >= TIMEOUT}
+            "timed_out": proc.returncode == -signal.SIGKILL and seconds >= TIMEOUT, "load_before": load}
 
 
 def bandit_cmd(tree: Path) -> list[str]:
@@ -197,6 +202,7 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
             "runs_s": [round(r["seconds"], 2) for r in rs],
             "peak_tree_mb": max(r["peak_tree_mb"] for r in rs),
             "peak_main_mb": max(r["peak_main_mb"] for r in rs),
+            "load_before": [round(r["load_before"], 2) for r in rs],
         }
         if key != "bandit":
             summary[key]["cached_files"] = [r.get("stats", {}).get("cached_files") for r in rs]
