@@ -7,7 +7,9 @@ silently (cli.md exit code 2); everything past this point works on plain facts.
 from __future__ import annotations
 
 import io
+import itertools
 import os
+import re
 import tokenize
 from dataclasses import dataclass
 
@@ -54,16 +56,31 @@ def parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
 MAX_NESTING = 200  # CPython's tokenizer refuses deeper bracket nesting ("too many nested parentheses")
 
 
+_STRINGS_AND_COMMENTS = re.compile(
+    rb"#[^\r\n]*|'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\""
+    rb"|'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\"", re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"()[]{}")
+_DELTA = {ord(c): 1 if c in "([{" else -1 for c in "()[]{}"}
+
+
 def too_deep(source: bytes) -> tuple[int, int] | None:
     """Where brackets nest deeper than CPython allows, or None.
 
     Python refuses such code, and libcst can crash the process on it, so it is reported as the
-    syntax error Python would give, before libcst sees it. A cheap byte count decides whether the
-    exact check (``tokenize``, which skips brackets inside strings and comments) is needed.
+    syntax error Python would give, before libcst sees it. Cheap checks run first: a byte count,
+    then the nesting of the brackets left once strings and comments are cut out by a regular
+    expression (C-speed; ``tokenize`` over every file cost ~15% of a scan). Only code that may
+    be too deep, or whose brackets do not balance, gets the exact check (``tokenize``).
     """
     if source.count(b"(") + source.count(b"[") + source.count(b"{") <= MAX_NESTING:
         return None
     if os.environ.get("PRIVLINT_TEST_NO_PRESCREEN") == "1":  # fault injection: lets tests crash libcst
+        return None
+    brackets = _STRINGS_AND_COMMENTS.sub(b"", source).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= MAX_NESTING:
+        return None
+    depths = list(itertools.accumulate(map(_DELTA.__getitem__, brackets)))
+    if max(depths) <= MAX_NESTING and min(depths) >= 0:
         return None
     depth = 0
     try:
