@@ -98,11 +98,15 @@ def run_scan(req: ScanRequest) -> ScanResult:
     if req.changed is not None:
         findings = [f for f in findings if _touches(f, req.changed)]
     errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
+    skipped_functions, skipped_modules = program.skipped()
     stats = {
         "files": len(found.files), "lines": lines,
         "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached,
         "functions": len(program.functions),
         "analyses": sum(program.analyses.values()),
+        # the relevance pre-pass (solve/relevance.py): nothing is skipped without being counted
+        "functions_skipped": skipped_functions,
+        "modules_skipped": skipped_modules,
         "suppressed": suppressed,
     }
     return ScanResult(findings, errors, stats, code_catalog)

@@ -16,6 +16,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from privlint.facts import ir
+from privlint.facts.names import with_names
 
 _BINOPS = {
     "Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//",
@@ -627,11 +628,11 @@ def extract(module: cst.Module, source: bytes, path: str, modname: str,
     spans, code = _spans(module)
     low = _Lowerer(modname, is_package, _Positions(source, spans, code))
     body = low.block(module.body)
-    top = ir.Function(f"{modname}.<module>", "<module>", (), body, (1, 1, 1, 1))
+    top = with_names(ir.Function(f"{modname}.<module>", "<module>", (), body, (1, 1, 1, 1)))
     text = source.decode(module.encoding, "replace")
     return ir.ModuleFacts(
         path=path, module=modname, is_package=is_package, body=top,
-        functions=low.functions, classes=low.classes,
+        functions={q: with_names(f) for q, f in low.functions.items()}, classes=low.classes,
         suppressions=_suppressions(text, low.stmt_lines),
         statement_lines=low.stmt_lines, lines=text.count("\n") + (0 if text.endswith("\n") else 1),
     )

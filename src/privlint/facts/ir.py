@@ -369,6 +369,9 @@ class Function:
     is_async: bool = False
     is_lambda: bool = False
     returns: Expr | None = None  # return annotation
+    mentions: frozenset[str] = frozenset()  # identifiers it uses (facts/names.py)
+    stores: frozenset[str] = frozenset()  # names whose value it changes (facts/names.py)
+    attrs: frozenset[str] = frozenset()  # attribute names among the mentions (facts/names.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -858,11 +858,11 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
             if eff is not None:
                 new = substitute(eff, binding, call_step)
                 it.mutate(a.value, v, lambda b, n=new: join(b, _structure(n)), env)
-    for cls, attr, v in summary.attr_stores:
+    for (cls, attr), v in summary.attr_stores.items():
         prog.write_attr(cls, attr, substitute(v, binding, call_step), it)
-    for module, name, v in summary.global_stores:
+    for (module, name), v in summary.global_stores.items():
         prog.write_global(module, name, substitute(v, binding, call_step), it)
-    for module, v in summary.child_stores:
+    for module, v in summary.child_stores.items():
         prog.write_child(module, substitute(v, binding, call_step), it)
     return result
 

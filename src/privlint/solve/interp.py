@@ -24,6 +24,7 @@ from privlint.solve.values import (
     Trace,
     Val,
     add_rest,
+    bounded,
     join,
     join_all,
     read_any,
@@ -99,6 +100,7 @@ class Interp:
             if end is not None and end is not start and (end.fields or end.rest):
                 self.summary.param_effects[name] = end
         self.final_env = final
+        self.summary.ret = bounded(self.summary.ret)
         return self.summary
 
     # ================================================================== statements

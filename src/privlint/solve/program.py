@@ -13,16 +13,18 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
+from privlint.facts.names import import_targets
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
 from privlint.solve.interp import Env, Interp
+from privlint.solve.relevance import relevant
 from privlint.solve.summary import Hit, Summary, Unguarded
-from privlint.solve.values import EMPTY, Flow, Origin, Step, Trace, Val, join, read_field
+from privlint.solve.values import EMPTY, Flow, Origin, Step, Trace, Val, bounded, join, read_field
 
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
-MAX_SPEC_DEPTH = 3
+MAX_SPEC_DEPTH = 1  # a specialised run calls plain summaries: nesting multiplied the work (issue 7)
 _CALLABLE = frozenset({"fn", "bound", "cls", "obj", "ext", "inst"})
 
 
@@ -38,8 +40,13 @@ class ProjectConfig:
 
 class Program:
     def __init__(self, modules: list[ir.ModuleFacts], rules: RuleSet,
-                 config: ProjectConfig | None = None) -> None:
+                 config: ProjectConfig | None = None, everything: bool = False) -> None:
         self.rules = rules
+        self.everything = everything  # analyse every function (no relevance pre-pass)
+        self.active: set[str] = set()
+        self.seeds = 0
+        self._queue: deque[str] | None = None
+        self._queued: set[str] = set()
         self.config = config or ProjectConfig()
         self.modules: dict[str, ir.ModuleFacts] = {m.module: m for m in modules}
         self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = {}
@@ -77,6 +84,8 @@ class Program:
         self._spec_cache: dict[tuple, Summary] = {}
         self._spec_stack: set[tuple] = set()
         self._called: dict[str, frozenset[str]] = {}
+        self._param_attrs: dict[str, dict[str, frozenset[str]]] = {}
+        self.param_refs: dict[str, dict[str, frozenset[str]]] = {}  # what each parameter holds unspecialised
         self.known_types = {t.type for t in rules.types.values()} | set(rules.keyed_objects)
         self.namespaces = {".".join(m.split(".")[:i]) for m in self.modules
                            for i in range(1, m.count(".") + 1)} - set(self.modules)
@@ -85,13 +94,15 @@ class Program:
     def solve(self) -> list[Hit]:
         modules = self.module_order()
         rank = {m: i for i, m in enumerate(modules)}
+        self.active = self.relevant_functions()
         order = [self.modules[m].body.qname for m in modules]
         order += [q for q in self.functions if q.endswith(".<body>")]
         first = set(order)
         order += sorted((q for q in self.functions if q not in first),
                         key=lambda q: rank[self.functions[q][1].module])
-        queue = deque(order)
-        queued = set(order)
+        order = [q for q in order if q in self.active]
+        self._queue = queue = deque(order)
+        self._queued = queued = set(order)
         while queue:
             q = queue.popleft()
             queued.discard(q)
@@ -114,6 +125,41 @@ class Program:
             hits = [Hit(h.flow.then(None, "bound-hit"), h.sink, h.field, h.landing, True)
                     if h.landing.func in self.bound_hit else h for h in hits]
         return hits
+
+    def relevant_functions(self) -> set[str]:
+        """What the pre-pass says can take part in a flow to a sink, with the module and class
+        bodies that define it (``solve/relevance.py``); ``everything`` turns the pass off."""
+        if self.everything:
+            return set(self.functions)
+        rel = relevant(self.functions, self.classes, set(self.modules) | self.namespaces, self.rules,
+                       self.config.sinks, self.alias)
+        self.seeds = rel.seeds
+        out = set(rel.functions)
+        for q in rel.functions:
+            func, mod = self.functions[q]
+            out.add(mod.body.qname)
+            if func.cls:
+                out.add(f"{func.cls}.<body>")
+        return out
+
+    def ensure(self, qname: str) -> None:
+        """Solving reached a function the pre-pass left out: analyse it from now on."""
+        if qname in self.active or qname not in self.functions:
+            return
+        self.active.add(qname)
+        func, mod = self.functions[qname]
+        self.ensure(mod.body.qname)  # what defines it first: fewer re-analyses
+        if func.cls:
+            self.ensure(f"{func.cls}.<body>")
+        if self._queue is not None and qname not in self._queued:
+            self._queued.add(qname)
+            self._queue.append(qname)
+
+    def skipped(self) -> tuple[int, int]:
+        """(functions never analysed, modules none of whose code was analysed) for ``stats``."""
+        done = {q for q, n in self.analyses.items() if n}
+        mods = {self.functions[q][1].module for q in done}
+        return len(self.functions) - len(done), len(self.modules) - len(mods)
 
     def entry_point_sends(self) -> list[Unguarded]:
         """Sends reachable without consent from a function no project code calls (an entry point).
@@ -170,25 +216,13 @@ class Program:
         deps: dict[str, set[str]] = {}
         for name, mod in self.modules.items():
             found: set[str] = set()
-            stack: list = list(mod.body.body)
-            for f in mod.functions.values():
-                stack.extend(f.body)
-            while stack:
-                st = stack.pop()
-                if isinstance(st, ir.Import):
-                    for b in st.binds:
-                        parts = b.target.split(".")
-                        for i in range(len(parts), 0, -1):
-                            head = ".".join(parts[:i])
-                            if head in self.modules and head != name:
-                                found.add(head)
-                                break
-                elif isinstance(st, ir.If | ir.Try | ir.With | ir.Loop):
-                    for attr in ("body", "orelse", "finalbody"):
-                        stack.extend(getattr(st, attr, ()))
-                    if isinstance(st, ir.Try):
-                        for h in st.handlers:
-                            stack.extend(h.body)
+            for target in import_targets(mod):
+                parts = target.split(".")
+                for i in range(len(parts), 0, -1):
+                    head = ".".join(parts[:i])
+                    if head in self.modules and head != name:
+                        found.add(head)
+                        break
             deps[name] = found
         out: list[str] = []
         state: dict[str, int] = {}
@@ -221,6 +255,7 @@ class Program:
         if func.name == "<module>":
             self._commit_module_body(mod.module)
         self.final_envs[qname] = it.final_env
+        self.param_refs[qname] = {p: v.refs for p, v in it.params.items()}
         self.findings[qname] = it.findings
         self.catalog[qname] = it.catalog
         old = self.summaries.get(qname)
@@ -233,6 +268,8 @@ class Program:
 
     def summary_of(self, qname: str, caller: str) -> Summary:
         self.callers[qname].add(self._current or caller)
+        if qname not in self.active:
+            self.ensure(qname)
         return self.summaries.get(qname) or Summary()
 
     def summary_for_call(self, qname: str, binding: dict[str, Val], it: Interp,
@@ -249,7 +286,8 @@ class Program:
         spec = {p: r for p, r in spec.items() if r}
         if spec:
             called = self.called_params(qname)
-            spec = {p: r for p, r in spec.items() if p in called}
+            spec = {p: self._new_refs(qname, p, r) for p, r in spec.items() if p in called}
+            spec = {p: r for p, r in spec.items() if r}
         if (not spec and not free) or it.depth >= MAX_SPEC_DEPTH:
             return self.summary_of(qname, it.func.qname)
         key = (qname, frozenset((p, r) for p, r in spec.items()),
@@ -261,6 +299,7 @@ class Program:
             return self.summary_of(qname, it.func.qname)
         self._spec_stack.add(key)
         self.callers[qname].add(self._current or it.func.qname)
+        self.ensure(qname)
         func, mod = self.functions[qname]
         sub = Interp(self, mod, func, depth=it.depth + 1)
         summary = sub.run(extra_refs=spec, free_refs=free)
@@ -268,6 +307,126 @@ class Program:
         self._spec_cache[key] = summary
         it.findings.extend(sub.findings)
         return summary
+
+    def _new_refs(self, qname: str, param: str, refs: frozenset[str]) -> frozenset[str]:
+        """The refs of a binding that can change what the callee's own analysis found.
+
+        Its unspecialised analysis already knows what each parameter holds by default (``self``
+        is an object of its class, annotations, defaults), and specialising only adds refs, so a
+        ref it already has changes nothing; nor does a subclass object that overrides none of
+        the attributes the callee uses on that parameter. Most ``self.helper(...)`` calls in
+        ordinary code are of this kind; skipping them is what keeps specialisation bounded.
+        """
+        base = self.param_refs.get(qname, {}).get(param)
+        if base is None:
+            base = self._default_refs(qname, param)
+        out = refs - base
+        if not out:
+            return out
+        bases = {r.partition(":")[2] for r in base if r[:4] in ("obj:", "cls:")}
+        used = self.param_attrs(qname).get(param, frozenset())
+        if not bases:
+            return frozenset(r for r in out if not self._inert_ref(r, used))
+        return frozenset(r for r in out if not self._same_behaviour(r, bases, used)
+                         and not self._inert_ref(r, used))
+
+    def _inert_ref(self, ref: str, used: frozenset[str]) -> bool:
+        """A project function, class or object whose every part the callee can use is inert.
+
+        Specialising lets the callee see what it calls through a parameter; when everything it
+        can reach that way has an inert summary (no sink, no source in its result, no stores,
+        no effects, calls none of its own parameters) the specialised run can only repeat the
+        plain one. Each summary consulted makes the caller depend on it, so a later change
+        re-runs the caller and it is specialised then.
+        """
+        kind, _, name = ref.partition(":")
+        if kind in ("fn", "bound"):
+            targets = [name]
+        elif kind in ("obj", "cls"):
+            if name not in self.classes:
+                return False
+            targets = []
+            for attr in used | {"__init__", "__new__", "__call__"}:
+                meth = self._method_of(name, attr)
+                if meth is not None:
+                    targets.append(meth)
+                elif attr in used:
+                    for c in self.mro(name):
+                        v = self.attrs.get((c, attr))
+                        if self._current:
+                            self.readers[("attr", c, attr)].add(self._current)
+                        if v is not None and (v.tainted or any(r[0] != "#" for r in v.refs)):
+                            return False
+        else:
+            return False
+        for t in targets:
+            if t not in self.functions:
+                return False
+            if self._current:
+                self.callers[t].add(self._current)
+            if not self._inert(t, name if kind in ("obj", "cls") else None):
+                return False
+        return True
+
+    def _method_of(self, cls: str, attr: str) -> str | None:
+        for c in self.mro(cls):
+            q = f"{c}.{attr}"
+            if q in self.functions:
+                return q
+        return None
+
+    def _inert(self, qname: str, as_class: str | None) -> bool:
+        s = self.summaries.get(qname)
+        if s is None:  # not analysed yet: its first summary re-runs the caller, which decides then
+            return True
+        if s.hits or s.calls_sink or s.sends or s.unguarded or s.param_effects:
+            return False
+        if s.attr_stores or s.global_stores or s.child_stores:
+            return False
+        if any(o.param is None for o in s.ret.all_flows()) or _has_refs(s.ret):
+            return False
+        func, _ = self.functions[qname]
+        called = self.called_params(qname)
+        recv = func.params[0].name if func.cls and func.params else None
+        if called - {recv}:
+            return False
+        if as_class is not None and recv in called and func.cls and as_class != func.cls:
+            return self._same_behaviour(f"obj:{as_class}", {func.cls},
+                                        self.param_attrs(qname).get(recv, frozenset()))
+        return True
+
+    def _default_refs(self, qname: str, param: str) -> frozenset[str]:
+        func, _ = self.functions[qname]
+        if func.cls and func.params and func.params[0].name == param and func.name != "<class>":
+            deco = {d.id if isinstance(d, ir.Name) else getattr(d, "attr", "") for d in func.decorators}
+            if "staticmethod" not in deco:
+                return frozenset({f"{'cls' if 'classmethod' in deco else 'obj'}:{func.cls}"})
+        return frozenset()
+
+    def _same_behaviour(self, ref: str, bases: set[str], used: frozenset[str]) -> bool:
+        """An object (class) of a subclass of ``bases`` that redefines none of ``used``."""
+        kind, _, cls = ref.partition(":")
+        if kind not in ("obj", "cls"):
+            return False
+        chain = self.mro(cls)
+        for c in chain:
+            if c in bases:
+                return True
+            if self._current:
+                self.readers[("attrs-of", c)].add(self._current)
+            klass = self.classes[c][0]
+            if used & ({m for m, _ in klass.methods} | self.class_attrs.get(c, set())):
+                return False
+        return False
+
+    def param_attrs(self, qname: str) -> dict[str, frozenset[str]]:
+        """Attributes the function reads on each parameter (``p.name``), cached."""
+        got = self._param_attrs.get(qname)
+        if got is None:
+            func, _ = self.functions[qname]
+            got = _param_attr_names(func.body, {p.name for p in func.params})
+            self._param_attrs[qname] = got
+        return got
 
     def called_params(self, qname: str) -> frozenset[str]:
         """Parameters the function calls, or calls methods on (cached syntactic scan)."""
@@ -285,7 +444,7 @@ class Program:
         of it (a def or an assignment there is the truth, not a history); what functions write
         with ``global`` or from other modules accumulates."""
         if v.tainted and any(o.param for o in v.all_flows()):
-            it.summary.global_stores.append((module, name, v))
+            Summary.store(it.summary.global_stores, (module, name), v)
             v = _without_params(v)
         key = (module, name)
         if it.is_module and it.mod.module == module and self._body_pending is not None:
@@ -293,6 +452,7 @@ class Program:
             self._body_pending[key] = v if old is None else join(old, v)
             if key not in self.globals:  # visible at once to later statements resolving names
                 self.globals[key] = v
+                self._dirty |= self.readers.get(key, set())  # who read it while it was unbound
             return
         if key not in self.globals:
             self._dirty |= self.readers.get(("star", module), set())
@@ -303,7 +463,7 @@ class Program:
     def _set_global(self, key: tuple[str, str]) -> None:
         parts = [x for x in (self.global_body.get(key), self.global_writes.get(key)) if x is not None]
         new = parts[0] if len(parts) == 1 else join(parts[0], parts[1])
-        new = new.replace(ids=frozenset())
+        new = bounded(new.replace(ids=frozenset()))
         old = self.globals.get(key)
         if old is None or old.signature() != new.signature():
             self.globals[key] = new
@@ -326,7 +486,7 @@ class Program:
 
     def write_attr(self, cls: str, attr: str, v: Val, it: Interp) -> None:
         if v.tainted and any(o.param for o in v.all_flows()):
-            it.summary.attr_stores.append((cls, attr, v))
+            Summary.store(it.summary.attr_stores, (cls, attr), v)
             v = _without_params(v)
         if attr not in self.class_attrs[cls]:
             self.class_attrs[cls].add(attr)
@@ -337,7 +497,7 @@ class Program:
         k = key or dep
         old = table.get(k)
         v = v.replace(ids=frozenset())
-        new = v if old is None else join(old, v)
+        new = bounded(v if old is None else join(old, v))
         if old is None or old.signature() != new.signature():
             table[k] = new
             self._dirty |= self.readers.get(dep, set())
@@ -345,6 +505,9 @@ class Program:
     def read_global(self, module: str, name: str) -> Val | None:
         if self._current:
             self.readers[(module, name)].add(self._current)
+        body = f"{module}.<module>"
+        if body not in self.active:
+            self.ensure(body)
         return self.globals.get((module, name))
 
     def read_attr(self, cls: str, attr: str, it: Interp, pos: ir.Pos) -> Val:
@@ -352,6 +515,8 @@ class Program:
         for c in self.mro(cls):
             if self._current:
                 self.readers[("attr", c, attr)].add(self._current)
+            if f"{c}.<body>" not in self.active:
+                self.ensure(f"{c}.<body>")
             v = self.attrs.get((c, attr))
             if v is not None:
                 out = join(out, v)
@@ -375,12 +540,14 @@ class Program:
                             fields[attr] = v
                 if self._current:
                     self.readers[("attrs-of", c)].add(self._current)
+        if len(fields) > len(base.fields):
+            return bounded(Val(base.flows, base.rest, fields))
         return Val(base.flows, base.rest, fields)
 
     def write_child(self, module: str, v: Val, it: Interp) -> None:
         """What a parent process hands to a project module it runs (like a global it reads)."""
         if v.tainted and any(o.param for o in v.all_flows()):
-            it.summary.child_stores.append((module, v))
+            Summary.store(it.summary.child_stores, module, v)
             v = _without_params(v)
         self._write(("child", module), self.child_inputs, v, key=(module,))
 
@@ -451,7 +618,7 @@ class Program:
             if kind == "mod" and depth < MAX_RESOLVE_DEPTH:
                 out = join(out, self.resolve(f"{name}.{attr}", depth))
             elif kind in ("ext", "inst"):
-                out = join(out, Val(refs=frozenset({f"{kind}:{name}.{attr}"})))
+                out = join(out, Val(refs=frozenset({_attr_ref(kind, name, attr, f"{name}.{attr}")})))
         return out
 
     def star_import(self, target: str) -> dict[str, Val]:
@@ -562,7 +729,7 @@ class Program:
             if keyed is not None:
                 whole = it.source_val(_whole_model(keyed), q, pos) if keyed.whole else EMPTY
                 return whole.replace(refs=frozenset({f"keyed:{q}"}))
-            out = Val(refs=frozenset({f"{kind}:{q}"}))
+            out = Val(refs=frozenset({_attr_ref(kind, name, attr, q)}))
             if kind == "inst" and name not in self.known_types:
                 out = join(out, it.by_name(attr, f".{attr}", pos))
             return out
@@ -693,6 +860,25 @@ def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]
     return out
 
 
+def _param_attr_names(stmts, params: set[str]) -> dict[str, frozenset[str]]:  # noqa: ANN001
+    """``p.attr`` reads per parameter name, anywhere in the body (nested functions included)."""
+    out: dict[str, set[str]] = {}
+    stack: list = list(stmts)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Attr) and isinstance(node.value, ir.Name) and node.value.id in params:
+            out.setdefault(node.value.id, set()).add(node.attr)
+        if isinstance(node, tuple):
+            stack.extend(node)
+            continue
+        if hasattr(node, "__slots__"):
+            for slot in node.__slots__:
+                child = getattr(node, slot, None)
+                if isinstance(child, tuple | list) or hasattr(child, "__slots__"):
+                    stack.append(child)
+    return {p: frozenset(a) for p, a in out.items()}
+
+
 def _has_decorator(func: ir.Function, name: str) -> bool:
     return any((isinstance(d, ir.Name) and d.id == name) or (isinstance(d, ir.Attr) and d.attr == name)
                for d in func.decorators)
@@ -709,3 +895,29 @@ def _whole_model(keyed):  # noqa: ANN001, ANN202
 
 
 __all__ = ["Program", "ProjectConfig", "Flow", "Origin"]
+
+
+MAX_REF_PARTS = 10
+
+
+def _attr_ref(kind: str, name: str, attr: str, full: str) -> str:
+    """The ref for ``attr`` of a library value, widened so loops cannot grow it forever.
+
+    ``node = node.parent`` in a loop or a fixpoint would otherwise make ``x.parent``,
+    ``x.parent.parent``, … one new ref per analysis (each a new summary, each a re-analysis).
+    An attribute already on the chain keeps the chain as it is, and no model is deeper than
+    ``MAX_REF_PARTS`` names, so a longer chain is simply unknown.
+    """
+    parts = name.split(".")
+    if attr in parts[1:]:
+        return f"{kind}:{name}"
+    if len(parts) >= MAX_REF_PARTS:
+        return "?"
+    return f"{kind}:{full}"
+
+
+def _has_refs(v: Val, depth: int = 0) -> bool:
+    """Whether a value (or a field of it) holds anything callable, not just value-class markers."""
+    if any(r[0] != "#" for r in v.refs):
+        return True
+    return depth < 4 and any(_has_refs(f, depth + 1) for f in v.fields.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from privlint.solve.values import EMPTY, Flow, Origin, Trace, Val
+from privlint.solve.values import EMPTY, Flow, Origin, Trace, Val, bounded, join
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +53,31 @@ class Summary:
     ret: Val = EMPTY
     hits: list[Hit] = field(default_factory=list)  # hits whose flow comes from a parameter
     param_effects: dict[str, Val] = field(default_factory=dict)  # params mutated in place
-    attr_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (class, attr, value)
-    global_stores: list[tuple[str, str, Val]] = field(default_factory=list)  # (module, name, value)
-    child_stores: list[tuple[str, Val]] = field(default_factory=list)  # (child module, handed data)
+    # what the function stores from its parameters into shared state, one joined value per place
+    # (a list would repeat a store once per path and per callee, and grow along call chains)
+    attr_stores: dict[tuple[str, str], Val] = field(default_factory=dict)  # (class, attr) -> value
+    global_stores: dict[tuple[str, str], Val] = field(default_factory=dict)  # (module, name) -> value
+    child_stores: dict[str, Val] = field(default_factory=dict)  # child module -> handed data
     calls_sink: bool = False  # some path reaches a sink (for consent and the catalog)
     unguarded: list[Unguarded] = field(default_factory=list)
     sends: list = field(default_factory=list)  # catalog.SendFact: what each send carries
+
+    @staticmethod
+    def store(table: dict, key: object, v: Val) -> None:
+        old = table.get(key)
+        table[key] = v if old is None else bounded(join(old, v))
 
     def signature(self) -> tuple:
         return (
             self.ret.signature(),
             frozenset((h.flow.origin, h.sink, h.field) for h in self.hits),
             tuple(sorted((k, v.signature()) for k, v in self.param_effects.items())),
-            frozenset((c, a, v.signature()) for c, a, v in self.attr_stores),
-            frozenset((m, n, v.signature()) for m, n, v in self.global_stores),
-            frozenset((m, v.signature()) for m, v in self.child_stores),
+            frozenset((k, v.signature()) for k, v in self.attr_stores.items()),
+            frozenset((k, v.signature()) for k, v in self.global_stores.items()),
+            frozenset((k, v.signature()) for k, v in self.child_stores.items()),
             frozenset((u.landing, u.sink) for u in self.unguarded),
             frozenset(f.signature() for f in self.sends),
+            self.calls_sink,
         )
 
 

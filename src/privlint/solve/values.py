@@ -26,6 +26,7 @@ from typing import NamedTuple
 MAX_TRACE = 60
 MAX_STRS = 24
 MAX_DEPTH = 6  # field nesting kept; deeper stores are folded into ``rest``
+MAX_NODES = 40  # fields a value kept in a shared table may have in all (``bounded``)
 
 Key = str | int
 
@@ -157,7 +158,7 @@ def join_flows(a: Flows, b: Flows) -> Flows:
 class Val:
     """An immutable abstract value. Build new ones; never mutate the dicts of an existing one."""
 
-    __slots__ = ("flows", "rest", "fields", "refs", "strs", "names", "ids", "_tainted")
+    __slots__ = ("flows", "rest", "fields", "refs", "strs", "names", "ids", "_tainted", "_sig")
 
     def __init__(
         self,
@@ -177,6 +178,7 @@ class Val:
         self.names = names
         self.ids = ids
         self._tainted: bool | None = None
+        self._sig: tuple | None = None
 
     def __repr__(self) -> str:
         parts = []
@@ -220,12 +222,16 @@ class Val:
         return out
 
     def signature(self) -> tuple:
-        """Structure without traces: what a fixpoint compares."""
-        return (
-            frozenset(self.flows), frozenset(self.rest),
-            tuple(sorted(((repr(k), v.signature()) for k, v in self.fields.items()))),
-            self.refs, self.strs,
-        )
+        """Structure without traces: what a fixpoint compares (memoised: values are immutable,
+        and the shared tables compare the same big values at every write)."""
+        sig = self._sig
+        if sig is None:
+            sig = self._sig = (
+                frozenset(self.flows), frozenset(self.rest),
+                tuple(sorted(((repr(k), v.signature()) for k, v in self.fields.items()))),
+                self.refs, self.strs,
+            )
+        return sig
 
     # ------------------------------------------------------------------ building
     def replace(self, **kw: object) -> Val:
@@ -291,6 +297,55 @@ def join(a: Val, b: Val) -> Val:
         strs = frozenset(sorted(strs)[:MAX_STRS])
     return Val(join_flows(a.flows, b.flows), join_flows(a.rest, b.rest), fields, a.refs | b.refs,
                strs, a.names | b.names, a.ids | b.ids)
+
+
+def size(v: Val, limit: int = MAX_NODES) -> int:
+    """Nodes in a value's field tree, counting stops a little past ``limit``."""
+    n = 1
+    stack = list(v.fields.values())
+    while stack and n <= limit:
+        x = stack.pop()
+        n += 1
+        stack.extend(x.fields.values())
+    return n
+
+
+def fold(v: Val, depth: int) -> Val:
+    """Fields below ``depth`` merged into their parent's ``rest``: the same flows, less shape."""
+    if not v.fields:
+        return v
+    if depth <= 0:
+        rest = v.rest
+        for x in v.fields.values():
+            rest = join_flows(rest, x.all_flows())
+        return Val(v.flows, rest, None, v.refs, v.strs, v.names, v.ids)
+    return Val(v.flows, v.rest, {k: fold(x, depth - 1) for k, x in v.fields.items()},
+               v.refs, v.strs, v.names, v.ids)
+
+
+def bounded(v: Val) -> Val:
+    """The widening for values that outlive one analysis (attributes, globals, results).
+
+    Objects that hold each other (``a.delegate = b`` both ways, trees, parents) would otherwise
+    nest their attributes in each other at every pass: the value doubles per analysis and the
+    fixpoint never settles. Flows are all kept; only where in the structure they sit is
+    forgotten below the depth that fits ``MAX_NODES``, the way Pysa bounds its access paths.
+    """
+    if not v.fields:
+        return v
+    if size(v) <= MAX_NODES:
+        return v if _depth(v) <= MAX_DEPTH else fold(v, MAX_DEPTH)
+    for depth in (3, 2, 1, 0):
+        out = fold(v, depth)
+        if size(out) <= MAX_NODES:
+            return out
+    return out
+
+
+def _depth(v: Val) -> int:
+    if not v.fields:
+        return 0
+    return 1 + max(_depth(x) for x in v.fields.values())
 
 
 def join_all(vals) -> Val:  # noqa: ANN001 - Iterable[Val]

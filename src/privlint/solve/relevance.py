@@ -1,0 +1,243 @@
+"""Which functions can take part in a flow to a sink: the pre-pass that lets the solver skip the rest.
+
+Why: every finding privlint reports — an identifier reaching a payload, a send without consent,
+a catalog field — ends at a telemetry call. Code that can neither make such a call, nor call
+(by any chain) code that makes one, nor change state that such code reads, cannot change a
+finding; abstract interpretation of it is wasted. A standard-library sample has thousands of
+such functions; a telemetry-heavy project has few. The decision is made from names alone
+(``Function.mentions`` / ``Function.stores``, computed with the facts), so it costs milliseconds.
+
+The pass over-approximates, by short names, in three directions:
+
+* **seeds** — functions that mention a sink's name: a library sink (``posthog.capture``,
+  ``requests.post``, ``subprocess.run`` handing data to a child process) whose package some
+  module of the project imports, or a sink the configuration names. A module-level sink also
+  needs its module imported by the function's own module (a command runner, also a mention of
+  ``sys.executable``: only a Python child can be project code); a method sink (``Client.capture``,
+  named as an attribute)
+  needs the function's module within two import hops (either direction) of one that imports
+  the client's package, since the client object is handed around.
+* **callers** — a function mentioning the name of a relevant function (a call, a reference
+  passed as a callback, a re-export) is relevant; for constructors and dunder methods the class
+  name counts; the enclosing function of a relevant nested function or lambda is relevant, and
+  so is a function decorated with a relevant decorator (its calls run the decorator's wrapper).
+* **writers** — a function storing into a name (an attribute, a global, a mutated container)
+  that a relevant function mentions is relevant: it may put an identifier where the sender
+  later reads it.
+
+What the solver reaches from relevant code — a callee, a specialised callee, the module body
+that binds a global, a class body — is added while solving (``Program.ensure``), so the
+callee direction needs no guess. Nothing is skipped silently: ``stats`` reports how many
+functions were analysed and how many modules were skipped whole.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from privlint.facts import ir
+from privlint.facts.names import import_targets, scan
+from privlint.rules.model import RuleSet
+
+
+@dataclass(frozen=True)
+class Relevance:
+    functions: frozenset[str]  # functions to analyse from the start
+    seeds: int  # of which mention a sink directly
+
+
+def _related(target: str, key: str) -> bool:
+    return key == target or key.startswith(target + ".") or target.startswith(key + ".")
+
+
+_OWN = frozenset({"self", "cls"})  # what a method changes on them is an attribute store, by name
+NEAR = 2  # import-graph hops from a module that imports an SDK to code that may hold its client
+
+
+def _near_sdk(imports: dict[str, set[str]], present: dict[str, bool],
+              project_modules: set[str]) -> dict[str, set[str]]:
+    """Per sink key: the modules within ``NEAR`` hops (either direction) of one importing it.
+
+    A client object (``Posthog()``, ``build_opener()``) is made where its package is imported
+    and used there, in what that module imports (helpers it is passed to) or in what imports it
+    (code it is handed to); its methods have common names (``open``, ``send``, ``get``), so a
+    mention alone would make half of any code base a seed.
+    """
+    graph: dict[str, set[str]] = defaultdict(set)
+    for m, targets in imports.items():
+        for t in targets:
+            parts = t.split(".")
+            for i in range(len(parts), 0, -1):
+                head = ".".join(parts[:i])
+                if head in imports and head != m:
+                    graph[m].add(head)
+                    graph[head].add(m)
+                    break
+    out: dict[str, set[str]] = {}
+    for key, is_method in present.items():
+        if not is_method:
+            continue
+        frontier = {m for m, ts in imports.items() if any(_related(t, key) for t in ts)}
+        seen = set(frontier)
+        for _ in range(NEAR):
+            frontier = {n for m in frontier for n in graph[m]} - seen
+            seen |= frontier
+        out[key] = seen
+    return out
+
+
+def sink_keys(rules: RuleSet) -> set[str]:
+    return set(rules.sinks) | set(rules.runners)
+
+
+def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: dict[str, tuple],
+             project_modules: set[str], rules: RuleSet, config_sinks: frozenset[str],
+             alias=lambda s: s) -> Relevance:  # noqa: ANN001 - Callable[[str], str]
+    """The functions that can take part in a flow to a sink (see the module docstring)."""
+    imports: dict[str, set[str]] = {}
+    for _, mod in functions.values():
+        if mod.module not in imports:
+            imports[mod.module] = {alias(t) for t in import_targets(mod)}
+    external = {t for ts in imports.values() for t in ts if t.split(".")[0] not in project_modules}
+    present: dict[str, bool] = {}  # sink key -> called as a method of an object (not a module)
+    for key in sink_keys(rules):
+        if any(_related(t, key) for t in external):
+            owner = key.rsplit(".", 1)[0]
+            present[key] = owner.rsplit(".", 1)[-1][:1].isupper()
+    method_names: dict[str, list[str]] = defaultdict(list)
+    module_names: dict[str, list[str]] = defaultdict(list)
+    for k, is_method in present.items():
+        (method_names if is_method else module_names)[k.rsplit(".", 1)[-1]].append(k)
+    config_names = {q.rsplit(".", 1)[-1] for q in config_sinks}
+    near = _near_sdk(imports, present, project_modules)
+
+    def is_seed(q: str, f: ir.Function, mod: ir.ModuleFacts) -> bool:
+        if q in config_sinks:
+            return True
+        m = f.mentions
+        if m & config_names:
+            return True
+        for name in f.attrs & method_names.keys():
+            if any(mod.module in near[k] for k in method_names[name]):
+                return True
+        for name in m & module_names.keys():
+            for k in module_names[name]:
+                if k in rules.runners and "executable" not in m:
+                    continue  # a command only hands data to project code when it runs Python
+                if any(_related(t, k) for t in imports[mod.module]):
+                    return True
+        return False
+
+    mentioners: dict[str, list[str]] = defaultdict(list)
+    storers: dict[str, list[str]] = defaultdict(list)
+    subclass_methods: dict[tuple[str, str], list[str]] = defaultdict(list)  # (base name, method)
+    for klass, _ in classes.values():
+        bases = scan(klass.bases)[0]
+        for meth, mq in klass.methods:
+            for b in bases:
+                subclass_methods[(b, meth)].append(mq)
+    for q, (f, _) in functions.items():
+        for name in f.mentions:
+            mentioners[name].append(q)
+        if f.decorators:  # calls of a decorated function go through its decorator's wrapper
+            for name in scan(f.decorators)[0]:
+                mentioners[name].append(q)
+        for name in f.stores:
+            storers[name].append(q)
+
+    direct, reach = _import_closure(imports)
+
+    def connected(a: str, b: str) -> bool:
+        """Whether code in module ``a`` can see what module ``b`` defines."""
+        return a == b or b in reach[a]
+
+    seeds = [q for q, (f, mod) in functions.items() if is_seed(q, f, mod)]
+    out: set[str] = set(seeds)
+    todo = list(seeds)
+    seen: set[tuple[str, str, str]] = set()
+
+    writers_only: set[str] = set()  # added as writers: their own reads do not pull more writers
+
+    def add(q: str, as_writer: bool = False) -> None:
+        if q not in out and q in functions:
+            out.add(q)
+            todo.append(q)
+            if as_writer:
+                writers_only.add(q)
+
+    def add_from(index: dict[str, list[str]], name: str, module: str, how: str) -> None:
+        if (how, name, module) in seen:
+            return
+        seen.add((how, name, module))
+        for g in index.get(name, ()):
+            if g in out:
+                continue
+            other = functions[g][1].module
+            # a caller must see the callee; a writer must be in the reader's module or one it
+            # imports (where the classes of the objects it reads are defined)
+            if (other == module or other in direct[module]) if how == "store" else connected(other, module):
+                add(g, how == "store")
+
+    while todo:
+        q = todo.pop()
+        f, mod = functions[q]
+        names = {f.name}
+        if f.cls:
+            # who makes or holds the object (and hands it on: the solver follows that), and
+            # implicit calls — ``C(...)``, ``with c:``, ``str(c)`` name the class, not the dunder
+            cls_name = f.cls.rsplit(".", 1)[-1]
+            names.add(cls_name)
+            if f.name.startswith("__") and f.name.endswith("__"):
+                names.discard(f.name)
+                for g in subclass_methods.get((cls_name, f.name), ()):  # super().__init__()
+                    add(g)
+        takes = [p for p in f.params if p.name not in _OWN]
+        if q not in writers_only or takes:  # a writer's callers matter when they hand it data
+            for name in names:  # callers, by name, in code that can see it
+                add_from(mentioners, name, mod.module, "call")
+        if f.parent:
+            add(f.parent)
+        if q in writers_only:
+            continue
+        for name in f.attrs - _OWN:  # writers of the attributes it reads, on objects it can see
+            add_from(storers, name, mod.module, "store")
+        for name in f.mentions - f.attrs - _OWN:  # writers of the globals it reads
+            add_from(storers, name, mod.module, "store")
+    return Relevance(frozenset(out), len(seeds))
+
+
+def _import_closure(imports: dict[str, set[str]]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per module, the project modules it imports directly, and directly or through others.
+
+    Code can call a function only where the defining module is imported (directly, or through a
+    re-export). Code that is handed an object by such a module is reached while solving (the
+    holder of a relevant class's object is relevant, and what it passes the object to is
+    analysed with it). Callers and writers are looked for only in such modules: without this,
+    common method names (``get``, ``close``, ``write``) would chain most of a large code base
+    to any one sink.
+    """
+    direct: dict[str, set[str]] = {}
+    for m, targets in imports.items():
+        found = set()
+        for t in targets:
+            parts = t.split(".")
+            for i in range(len(parts), 0, -1):
+                head = ".".join(parts[:i])
+                if head in imports:
+                    if head != m:
+                        found.add(head)
+                    break
+            # ``import pkg.mod`` also runs pkg/__init__.py, and ``from pkg import mod`` names mod
+        direct[m] = found
+    out: dict[str, set[str]] = {}
+    for m in imports:
+        seen = set()
+        stack = list(direct[m])
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(direct[n] - seen)
+        out[m] = seen
+    return direct, out
