@@ -35,7 +35,10 @@ def project(root: Path) -> Path:
     return root
 
 
-def scan(root: Path, cache_dir: Path | None, **kw: object):  # noqa: ANN201
+def scan(root: Path, cache_dir: Path | None, keep_results: bool = False, **kw: object):  # noqa: ANN201
+    """Scan with a facts cache; whole-scan results are dropped first unless a test is about them."""
+    if cache_dir is not None and not keep_results:
+        shutil.rmtree(cache_dir / "results", ignore_errors=True)
     req = ScanRequest([str(root)], cache_dir=str(cache_dir) if cache_dir else None, jobs=1,
                       select=("PII1",), **kw)
     return run_scan(req)
@@ -177,3 +180,21 @@ def test_the_key_covers_content_module_and_code(tmp_path: Path) -> None:
     assert base != cache.entry_key(one, SourceFile("a/x.py", "x", False), fp)
     assert base != cache.entry_key(one, SourceFile("a/x.py", "pkg.x", True), fp)
     assert base != cache.entry_key(one, a, "another privlint")
+
+
+def test_an_unchanged_tree_reuses_the_whole_result_and_any_change_invalidates_it(tmp_path: Path) -> None:
+    root = project(tmp_path / "p")
+    cold = scan(root, tmp_path / "c", keep_results=True)
+    warm = scan(root, tmp_path / "c", keep_results=True)
+    assert "result_cached" not in cold.stats and warm.stats["result_cached"] is True
+    assert view(warm) == view(cold) and len(view(warm)) == 1
+    other_options = scan(root, tmp_path / "c", keep_results=True, ignore=("PII101",))
+    assert "result_cached" not in other_options.stats
+    (root / "app" / "main.py").write_text(LEAK.replace('{"h": host()}', '{"n": len(host())}'))
+    changed = scan(root, tmp_path / "c", keep_results=True)
+    assert "result_cached" not in changed.stats and view(changed) == []
+    results = tmp_path / "c" / "results"
+    for entry in results.iterdir():  # a damaged result is a miss, never trusted
+        entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    again = scan(root, tmp_path / "c", keep_results=True)
+    assert "result_cached" not in again.stats and view(again) == []

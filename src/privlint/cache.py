@@ -35,6 +35,7 @@ from privlint.facts import ir
 CACHE_DIRNAME = ".privlint_cache"
 _FORMAT = b"PLFACTS1"  # entry header; change it when the layout below changes
 _SUM = 16  # bytes of sha256 over the payload kept in the header
+RESULTS_KEPT = 8  # whole-scan results kept (one per recent state of the tree)
 _CODE = ("facts/ir.py", "facts/extract.py", "parse.py")  # what decides the facts of a file
 
 
@@ -225,3 +226,57 @@ def open_cache(paths: list[str], root: Path | None, cache_dir: str | None,
         directory = (root or find_project_root(Path(paths[0] if paths else "."))) / CACHE_DIRNAME
     cache = FactsCache.open(directory)
     return cache if cache.enabled else None
+
+
+# ====================================================================== whole-scan results
+def analysis_fingerprint() -> str:
+    """Hash of all of privlint's code and packs: what decides findings besides the files."""
+    h = hashlib.sha256(code_fingerprint().encode())
+    pkg = Path(__file__).resolve().parent
+    for p in sorted(pkg.rglob("*")):
+        if p.suffix in (".py", ".toml") and "__pycache__" not in p.parts:
+            h.update(p.relative_to(pkg).as_posix().encode() + b"\0")
+            with contextlib.suppress(OSError):
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def result_key(parts: list[str]) -> str:
+    """Key of a whole scan: every file's path and content digest, configuration, code."""
+    h = hashlib.sha256(analysis_fingerprint().encode())
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()
+
+
+def get_result(cache: FactsCache, key: str) -> object | None:
+    """A previous scan's result for exactly these inputs, or None; a bad entry is a miss."""
+    if not cache.enabled:
+        return None
+    try:
+        data = (cache.directory / "results" / key).read_bytes()
+    except OSError:
+        return None
+    head = len(_FORMAT) + _SUM
+    payload = data[head:]
+    if len(data) <= head or not data.startswith(_FORMAT) or \
+            hashlib.sha256(payload).digest()[:_SUM] != data[len(_FORMAT):head]:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - any undecodable entry is a miss, never an error
+        return None
+
+
+def put_result(cache: FactsCache, key: str, result: object) -> None:
+    """Keep the result of this scan; only the newest few are kept (old ones are never read)."""
+    if not cache.enabled:
+        return
+    folder = cache.directory / "results"
+    error = write_entry(folder / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    if error is not None:
+        return
+    with contextlib.suppress(OSError):
+        entries = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[RESULTS_KEPT:]:
+            old.unlink()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privlint import catalog
-from privlint.cache import open_cache
+from privlint.cache import content_digest, get_result, open_cache, put_result, result_key
 from privlint.config import Config
 from privlint.discover import discover
 from privlint.facts import ir
@@ -69,6 +69,14 @@ def run_scan(req: ScanRequest) -> ScanResult:
     modules: list[ir.ModuleFacts] = []
     lines = 0
     cache = open_cache(req.paths, cfg.root, req.cache_dir, req.use_cache)
+    key = _result_key(req, found) if cache is not None else None
+    if key is not None:
+        previous = get_result(cache, key)  # type: ignore[arg-type]
+        if isinstance(previous, ScanResult):  # nothing that decides a finding has changed
+            previous.stats["seconds"] = round(time.perf_counter() - started, 3)
+            previous.stats["cached_files"] = previous.stats.get("files", 0)
+            previous.stats["result_cached"] = True
+            return previous
     parsed = parse_files(found.files, req.jobs, cache)  # cache, then worker processes; in order
     for res in parsed.results:
         if isinstance(res, ParseError):
@@ -109,7 +117,36 @@ def run_scan(req: ScanRequest) -> ScanResult:
         "modules_skipped": skipped_modules,
         "suppressed": suppressed,
     }
-    return ScanResult(findings, errors, stats, code_catalog)
+    result = ScanResult(findings, errors, stats, code_catalog)
+    if key is not None and cache is not None:
+        put_result(cache, key, result)
+    return result
+
+
+def _result_key(req: ScanRequest, found) -> str | None:  # noqa: ANN001 - discover.Discovered
+    """Everything a scan's result depends on; None when a file cannot be read now (the scan
+    reports it, and a result with a read error is not worth keeping)."""
+    cfg = req.config
+    parts = [os.getcwd(), repr(req.paths), repr(cfg), repr(req.select), repr(req.ignore),
+             repr(sorted(req.changed) if req.changed is not None else None),
+             repr(sorted(found.report_only) if found.report_only is not None else None),
+             repr(found.errors)]
+    extra = [cfg.catalog] if cfg.catalog else []
+    extra += [p for p in cfg.packs if "/" in p or p.endswith(".toml")]
+    for rel in extra:
+        path = (cfg.root or Path(".")) / rel
+        try:
+            parts.append(f"{rel}:{content_digest(path.read_bytes())}")
+        except OSError:
+            parts.append(f"{rel}:missing")
+    for sf in found.files:
+        try:
+            with open(sf.path, "rb") as fh:
+                digest = content_digest(fh.read())
+        except OSError:
+            return None
+        parts.append(f"{sf.path}\0{sf.module}\0{sf.is_package}\0{sf.explicit}\0{digest}")
+    return result_key(parts)
 
 
 def _catalog(program: Program, cfg: Config) -> tuple[dict, list[Finding], str | None]:
