@@ -65,6 +65,7 @@ class Program:
         self.catalog: dict[str, list] = {}  # function -> closed SendFacts found there
         self.globals: dict[tuple[str, str], Val] = {}  # what a read sees: body and writes joined
         self.global_body: dict[tuple[str, str], Val] = {}  # bound by the module's top level
+        self._body_keys: dict[str, set[tuple[str, str]]] = {}  # module -> its keys in global_body
         self.global_writes: dict[tuple[str, str], Val] = {}  # written by functions, other modules
         self._body_pending: dict[tuple[str, str], Val] | None = None
         self.attrs: dict[tuple[str, str], Val] = {}
@@ -98,8 +99,8 @@ class Program:
         order = [self.modules[m].body.qname for m in modules]
         order += [q for q in self.functions if q.endswith(".<body>")]
         first = set(order)
-        order += sorted((q for q in self.functions if q not in first),
-                        key=lambda q: rank[self.functions[q][1].module])
+        order += callees_first([q for q in self.functions if q not in first and q in self.active],
+                               self.functions, rank)
         order = [q for q in order if q in self.active]
         self._queue = queue = deque(order)
         self._queued = queued = set(order)
@@ -472,7 +473,8 @@ class Program:
     def _commit_module_body(self, module: str) -> None:
         pending = self._body_pending or {}
         self._body_pending = None
-        keys = {k for k in self.global_body if k[0] == module} | set(pending)
+        keys = self._body_keys.get(module, set()) | set(pending)
+        self._body_keys[module] = set(pending)
         for key in keys:
             if key in pending:
                 self.global_body[key] = pending[key]
@@ -857,6 +859,44 @@ def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]
                 child = getattr(node, slot, None)
                 if isinstance(child, tuple | list) or hasattr(child, "__slots__"):
                     stack.append(child)
+    return out
+
+
+def callees_first(qnames: list[str], functions: dict[str, tuple[ir.Function, ir.ModuleFacts]],
+                  rank: dict[str, int]) -> list[str]:
+    """Functions in module order and, within a module, callees before callers (by the names they
+    mention), so a caller usually finds its callees' summaries on its first analysis."""
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for q in qnames:
+        by_module[functions[q][1].module].append(q)
+    out: list[str] = []
+    for module in sorted(by_module, key=lambda m: rank[m]):
+        group = by_module[module]
+        named: dict[str, list[str]] = defaultdict(list)
+        for q in group:
+            named[functions[q][0].name].append(q)
+        done: set[str] = set()
+        for root in group:
+            if root in done:
+                continue
+            done.add(root)
+            stack = [(root, iter(sorted(functions[root][0].mentions)))]
+            while stack:
+                q, it = stack[-1]
+                nxt = None
+                for name in it:
+                    for g in named.get(name, ()):
+                        if g not in done:
+                            nxt = g
+                            break
+                    if nxt is not None:
+                        break
+                if nxt is None:
+                    stack.pop()
+                    out.append(q)
+                else:
+                    done.add(nxt)
+                    stack.append((nxt, iter(sorted(functions[nxt][0].mentions))))
     return out
 
 
