@@ -23,6 +23,7 @@ MUTATORS = frozenset({
     "extendleft", "put", "put_nowait", "push", "set", "write", "writelines",
 })
 _SKIP = (str, int, float, bool, type(None))
+PYTHON_CHILD = "-m"  # mentioned by code naming ``-m`` or a ``.py`` file: it may start project code
 
 
 def _child_slots() -> dict[type, tuple[str, ...]]:
@@ -102,8 +103,11 @@ def scan(body: tuple[ir.Stmt, ...], params: tuple[ir.Param, ...] = (),
             attrs.add(node.attr)  # type: ignore[attr-defined]
         elif t is ir.Const:
             v = node.value  # type: ignore[attr-defined]
-            if isinstance(v, str) and _identifier(v):
-                mentions.add(v)
+            if isinstance(v, str):
+                if _identifier(v):
+                    mentions.add(v)
+                elif v == "-m" or v.endswith(".py"):  # a command that runs a Python module/file
+                    mentions.add(PYTHON_CHILD)
             continue
         elif t is ir.Assign:
             for tg in node.targets:  # type: ignore[attr-defined]

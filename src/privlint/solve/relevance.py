@@ -12,11 +12,11 @@ The pass over-approximates, by short names, in three directions:
 * **seeds** — functions that mention a sink's name: a library sink (``posthog.capture``,
   ``requests.post``, ``subprocess.run`` handing data to a child process) whose package some
   module of the project imports, or a sink the configuration names. A module-level sink also
-  needs its module imported by the function's own module (a command runner, also a mention of
-  ``sys.executable``: only a Python child can be project code); a method sink (``Client.capture``,
-  named as an attribute)
-  needs the function's module within two import hops (either direction) of one that imports
-  the client's package, since the client object is handed around.
+  needs its module imported by the function's own module (a command runner, also ``-m``, a
+  ``.py`` file or ``__file__`` in the function: only a Python module or file can be project
+  code); a method sink (``Client.capture``, named as an attribute) needs the function's module
+  within two import hops (either direction) of one that imports the client's package, since
+  the client object is handed around.
 * **callers** — a function mentioning the name of a relevant function (a call, a reference
   passed as a callback, a re-export) is relevant; for constructors and dunder methods the class
   name counts; the enclosing function of a relevant nested function or lambda is relevant, and
@@ -37,7 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from privlint.facts import ir
-from privlint.facts.names import import_targets, scan
+from privlint.facts.names import PYTHON_CHILD, import_targets, scan
 from privlint.rules.model import RuleSet
 
 
@@ -123,8 +123,8 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
                 return True
         for name in m & module_names.keys():
             for k in module_names[name]:
-                if k in rules.runners and "executable" not in m:
-                    continue  # a command only hands data to project code when it runs Python
+                if k in rules.runners and not (PYTHON_CHILD in m or "__file__" in m):
+                    continue  # a command hands data to project code only when it runs a module
                 if any(_related(t, k) for t in imports[mod.module]):
                     return True
         return False
