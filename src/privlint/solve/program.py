@@ -47,6 +47,8 @@ class Program:
         self.seeds = 0
         self._queue: deque[str] | None = None
         self._queued: set[str] = set()
+        self._grow = None  # relevance: callers and writers of a function found to reach a sink
+        self._writers: set[str] = set()
         self.config = config or ProjectConfig()
         self.modules: dict[str, ir.ModuleFacts] = {m.module: m for m in modules}
         self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = {}
@@ -135,6 +137,8 @@ class Program:
         rel = relevant(self.functions, self.classes, set(self.modules) | self.namespaces, self.rules,
                        self.config.sinks, self.alias)
         self.seeds = rel.seeds
+        self._grow = rel.grow
+        self._writers = rel.writers
         out = set(rel.functions)
         for q in rel.functions:
             func, mod = self.functions[q]
@@ -261,6 +265,9 @@ class Program:
         self.catalog[qname] = it.catalog
         old = self.summaries.get(qname)
         self.summaries[qname] = summary
+        if self._grow is not None and _reaches(summary, qname in self._writers):
+            for g in self._grow(qname):
+                self.ensure(g)
         deps = set(self._dirty)
         if old is None or old.signature() != summary.signature():
             deps |= self.callers.get(qname, set())
@@ -954,6 +961,13 @@ def _attr_ref(kind: str, name: str, attr: str, full: str) -> str:
     if len(parts) >= MAX_REF_PARTS:
         return "?"
     return f"{kind}:{full}"
+
+
+def _reaches(s: Summary, writer: bool) -> bool:
+    """A summary that makes the function's callers and writers matter: it reaches a sink or a
+    child process, or (for a writer of what such code reads) stores what it is given."""
+    return bool(s.hits or s.calls_sink or s.sends or s.unguarded or s.child_stores
+                or (writer and (s.attr_stores or s.global_stores)))
 
 
 def _has_refs(v: Val, depth: int = 0) -> bool:

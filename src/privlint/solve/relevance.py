@@ -34,17 +34,21 @@ functions were analysed and how many modules were skipped whole.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from privlint.facts import ir
 from privlint.facts.names import PYTHON_CHILD, import_targets, scan
 from privlint.rules.model import RuleSet
 
 
-@dataclass(frozen=True)
+@dataclass
 class Relevance:
     functions: frozenset[str]  # functions to analyse from the start
     seeds: int  # of which mention a sink directly
+    grow: Callable[[str], set[str]] = lambda q: set()  # callers and writers of a function found
+    # to reach a sink (or store its arguments) once analysed; expanded lazily by the solver
+    writers: set[str] = field(default_factory=set)  # relevant only as writers of what is read
 
 
 def _related(target: str, key: str) -> bool:
@@ -93,8 +97,13 @@ def sink_keys(rules: RuleSet) -> set[str]:
 
 def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: dict[str, tuple],
              project_modules: set[str], rules: RuleSet, config_sinks: frozenset[str],
-             alias=lambda s: s) -> Relevance:  # noqa: ANN001 - Callable[[str], str]
-    """The functions that can take part in a flow to a sink (see the module docstring)."""
+             alias=lambda s: s, lazy: bool = True) -> Relevance:  # noqa: ANN001 - Callable[[str], str]
+    """The functions that can take part in a flow to a sink (see the module docstring).
+
+    ``lazy``: only the seeds' callers and writers are added now; those of any other function
+    when the solver finds it reaching a sink (``Relevance.grow``), since a function that reaches
+    none cannot make its callers' data reach one.
+    """
     imports: dict[str, set[str]] = {}
     for _, mod in functions.values():
         if mod.module not in imports:
@@ -162,9 +171,11 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
     def add(q: str, as_writer: bool = False) -> None:
         if q not in out and q in functions:
             out.add(q)
-            todo.append(q)
+            added.append(q)
             if as_writer:
                 writers_only.add(q)
+            if not lazy:
+                todo.append(q)
 
     def add_from(index: dict[str, list[str]], name: str, module: str, how: str) -> None:
         if (how, name, module) in seen:
@@ -179,8 +190,13 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
             if (other == module or other in direct[module]) if how == "store" else connected(other, module):
                 add(g, how == "store")
 
-    while todo:
-        q = todo.pop()
+    added: list[str] = []
+    expanded: set[str] = set()
+
+    def expand(q: str) -> None:
+        if q in expanded:
+            return
+        expanded.add(q)
         f, mod = functions[q]
         names = {f.name}
         if f.cls:
@@ -199,11 +215,12 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
         if f.parent:
             add(f.parent)
         if q in writers_only:
-            continue
+            return
         for name in f.attrs - _OWN:  # writers of the attributes it reads, on objects it can see
             add_from(storers, name, mod.module, "store")
         for name in f.mentions - f.attrs - _OWN:  # writers of the globals it reads
             add_from(storers, name, mod.module, "store")
+
     # callees, by name, in modules the caller imports: the solver would reach them anyway
     # (Program.ensure), but knowing them now lets the worklist analyse them before their callers
     by_name: dict[str, list[str]] = defaultdict(list)
@@ -212,15 +229,31 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
             by_name[f.name].append(q)
         elif f.name == "__init__" and f.cls:
             by_name[f.cls.rsplit(".", 1)[-1]].append(q)
-    down = list(out)
-    while down:
-        f, mod = functions[down.pop()]
-        for name in f.mentions:
-            for g in by_name.get(name, ()):
-                if g not in out and connected(mod.module, functions[g][1].module):
-                    out.add(g)
-                    down.append(g)
-    return Relevance(frozenset(out), len(seeds))
+
+    def close(start: list[str]) -> None:
+        while todo:
+            expand(todo.pop())
+        down = list(start) + added
+        while down:
+            f, mod = functions[down.pop()]
+            for name in f.mentions:
+                for g in by_name.get(name, ()):
+                    if g not in out and connected(mod.module, functions[g][1].module):
+                        out.add(g)
+                        added.append(g)
+                        down.append(g)
+
+    def grow(q: str) -> set[str]:
+        """Once the solver has seen ``q`` reach a sink: its callers and writers (lazy mode)."""
+        if q in expanded or q not in functions:
+            return set()
+        added.clear()
+        todo.append(q)
+        close([])
+        return set(added)
+
+    close(list(out))
+    return Relevance(frozenset(out), len(seeds), grow, writers_only)
 
 
 def _import_closure(imports: dict[str, set[str]]
