@@ -220,3 +220,27 @@ def test_a_writer_that_takes_data_brings_its_callers() -> None:
     prog = solved(**modules)
     assert {"tracker.Tracker.set_user", "cli.setup"} <= prog.active
     assert found(prog) == found(solved(everything=True, **modules))
+
+
+def test_callers_of_code_that_reaches_no_sink_are_not_analysed() -> None:
+    modules = dict(
+        web="""
+            import urllib.request
+            def fetch_docs():
+                return urllib.request.urlopen("https://docs.python.org/3/").read()
+            """,
+        cli="""
+            from web import fetch_docs
+            def main():
+                return fetch_docs()
+            """,
+        entry="""
+            from cli import main
+            def run():
+                main()
+            """,
+    )
+    prog = solved(**modules)
+    assert {"web.fetch_docs", "cli.main"} <= prog.active  # a seed and its callers
+    assert "entry.run" not in prog.active  # main reaches no sink: its callers cannot matter
+    assert found(prog) == found(solved(everything=True, **modules)) == set()
