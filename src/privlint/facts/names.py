@@ -39,6 +39,25 @@ def _child_slots() -> dict[type, tuple[str, ...]]:
 _SLOTS = _child_slots()
 
 
+def walk(root: object):  # noqa: ANN201 - Iterator[object]
+    """Every IR node under ``root`` (a node or a tuple of them), in no particular order.
+
+    Nested functions and lambdas are separate ``Function`` entries, so a body's walk stays in
+    its own scope."""
+    stack = [root]
+    slots = _SLOTS
+    while stack:
+        node = stack.pop()
+        if type(node) is tuple:
+            stack.extend(node)  # type: ignore[arg-type]
+            continue
+        yield node
+        for s in slots.get(type(node), ()):
+            child = getattr(node, s)
+            if child is not None and not isinstance(child, _SKIP):
+                stack.append(child)
+
+
 def _identifier(text: str) -> bool:
     return len(text) <= 64 and text.isidentifier()
 

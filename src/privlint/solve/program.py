@@ -13,7 +13,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
-from privlint.facts.names import import_targets
+from privlint.facts.names import import_targets, walk
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
@@ -849,23 +849,13 @@ def _literal_label(text: str, kinds: frozenset[str]) -> str:
 def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]
     """Names used as a callee (``f(...)``) or as a method receiver (``f.m(...)``)."""
     out: set[str] = set()
-    stack: list = list(stmts)
-    while stack:
-        node = stack.pop()
+    for node in walk(stmts):
         if isinstance(node, ir.Call):
             f = node.func
             while isinstance(f, ir.Attr):
                 f = f.value
             if isinstance(f, ir.Name):
                 out.add(f.id)
-        if isinstance(node, tuple):
-            stack.extend(node)
-            continue
-        if hasattr(node, "__slots__"):
-            for slot in node.__slots__:
-                child = getattr(node, slot, None)
-                if isinstance(child, tuple | list) or hasattr(child, "__slots__"):
-                    stack.append(child)
     return out
 
 
@@ -908,21 +898,11 @@ def callees_first(qnames: list[str], functions: dict[str, tuple[ir.Function, ir.
 
 
 def _param_attr_names(stmts, params: set[str]) -> dict[str, frozenset[str]]:  # noqa: ANN001
-    """``p.attr`` reads per parameter name, anywhere in the body (nested functions included)."""
+    """``p.attr`` reads per parameter name, anywhere in the body."""
     out: dict[str, set[str]] = {}
-    stack: list = list(stmts)
-    while stack:
-        node = stack.pop()
+    for node in walk(stmts):
         if isinstance(node, ir.Attr) and isinstance(node.value, ir.Name) and node.value.id in params:
             out.setdefault(node.value.id, set()).add(node.attr)
-        if isinstance(node, tuple):
-            stack.extend(node)
-            continue
-        if hasattr(node, "__slots__"):
-            for slot in node.__slots__:
-                child = getattr(node, slot, None)
-                if isinstance(child, tuple | list) or hasattr(child, "__slots__"):
-                    stack.append(child)
     return {p: frozenset(a) for p, a in out.items()}
 
 
