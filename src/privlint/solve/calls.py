@@ -805,7 +805,7 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
     short = func.name if not func.cls else f"{func.cls.rsplit('.', 1)[-1]}.{func.name}"
     call_step = Step(it.path, pos[0], pos[1], "call", f"passed to {short}()")
     if qname in prog.config.sinks:
-        model = SinkModel(qname.rsplit(".", 1)[-1] if False else qname, ((),), None,
+        model = SinkModel(qname, ((),), None,
                           frozenset(), (), None, None, None, False, "project")
         if e is not None:
             named = [(ir.Arg(a.value, a.name or p.name, a.star), v) for (a, v), p in

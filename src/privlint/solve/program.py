@@ -17,7 +17,7 @@ from privlint.facts.names import import_targets, walk
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
-from privlint.solve.interp import Env, Interp
+from privlint.solve.interp import Env, Interp, _is_classmethod, _is_static
 from privlint.solve.relevance import relevant
 from privlint.solve.summary import Hit, Summary, Unguarded
 from privlint.solve.values import EMPTY, Flow, Origin, Step, Trace, Val, bounded, join, read_field
@@ -44,7 +44,6 @@ class Program:
         self.rules = rules
         self.everything = everything  # analyse every function (no relevance pre-pass)
         self.active: set[str] = set()
-        self.seeds = 0
         self._queue: deque[str] | None = None
         self._queued: set[str] = set()
         self._grow = None  # relevance: callers and writers of a function found to reach a sink
@@ -136,7 +135,6 @@ class Program:
             return set(self.functions)
         rel = relevant(self.functions, self.classes, set(self.modules) | self.namespaces, self.rules,
                        self.config.sinks, self.alias)
-        self.seeds = rel.seeds
         self._grow = rel.grow
         self._writers = rel.writers
         out = set(rel.functions)
@@ -276,8 +274,7 @@ class Program:
 
     def summary_of(self, qname: str, caller: str) -> Summary:
         self.callers[qname].add(self._current or caller)
-        if qname not in self.active:
-            self.ensure(qname)
+        self.ensure(qname)
         return self.summaries.get(qname) or Summary()
 
     def summary_for_call(self, qname: str, binding: dict[str, Val], it: Interp,
@@ -355,7 +352,7 @@ class Program:
                 return False
             targets = []
             for attr in used | {"__init__", "__new__", "__call__"}:
-                meth = self._method_of(name, attr)
+                meth = self.find_method(name, attr)
                 if meth is not None:
                     targets.append(meth)
                 elif attr in used:
@@ -375,13 +372,6 @@ class Program:
             if not self._inert(t, name if kind in ("obj", "cls") else None):
                 return False
         return True
-
-    def _method_of(self, cls: str, attr: str) -> str | None:
-        for c in self.mro(cls):
-            q = f"{c}.{attr}"
-            if q in self.functions:
-                return q
-        return None
 
     def _inert(self, qname: str, as_class: str | None) -> bool:
         s = self.summaries.get(qname)
@@ -404,11 +394,11 @@ class Program:
         return True
 
     def _default_refs(self, qname: str, param: str) -> frozenset[str]:
+        """What an unanalysed method's first parameter holds by default (as ``Interp.run``)."""
         func, _ = self.functions[qname]
-        if func.cls and func.params and func.params[0].name == param and func.name != "<class>":
-            deco = {d.id if isinstance(d, ir.Name) else getattr(d, "attr", "") for d in func.decorators}
-            if "staticmethod" not in deco:
-                return frozenset({f"{'cls' if 'classmethod' in deco else 'obj'}:{func.cls}"})
+        if func.cls and func.params and func.params[0].name == param and func.name != "<class>" \
+                and not _is_static(func):
+            return frozenset({f"{'cls' if _is_classmethod(func) else 'obj'}:{func.cls}"})
         return frozenset()
 
     def _same_behaviour(self, ref: str, bases: set[str], used: frozenset[str]) -> bool:

@@ -45,7 +45,6 @@ from privlint.rules.model import RuleSet
 @dataclass
 class Relevance:
     functions: frozenset[str]  # functions to analyse from the start
-    seeds: int  # of which mention a sink directly
     grow: Callable[[str], set[str]] = lambda q: set()  # callers and writers of a function found
     # to reach a sink (or store its arguments) once analysed; expanded lazily by the solver
     writers: set[str] = field(default_factory=set)  # relevant only as writers of what is read
@@ -97,10 +96,10 @@ def sink_keys(rules: RuleSet) -> set[str]:
 
 def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: dict[str, tuple],
              project_modules: set[str], rules: RuleSet, config_sinks: frozenset[str],
-             alias=lambda s: s, lazy: bool = True) -> Relevance:  # noqa: ANN001 - Callable[[str], str]
+             alias=lambda s: s) -> Relevance:  # noqa: ANN001 - Callable[[str], str]
     """The functions that can take part in a flow to a sink (see the module docstring).
 
-    ``lazy``: only the seeds' callers and writers are added now; those of any other function
+    Lazily: only the seeds' callers and writers are added now; those of any other function
     when the solver finds it reaching a sink (``Relevance.grow``), since a function that reaches
     none cannot make its callers' data reach one.
     """
@@ -174,8 +173,6 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
             added.append(q)
             if as_writer:
                 writers_only.add(q)
-            if not lazy:
-                todo.append(q)
 
     def add_from(index: dict[str, list[str]], name: str, module: str, how: str) -> None:
         if (how, name, module) in seen:
@@ -244,7 +241,7 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
                         down.append(g)
 
     def grow(q: str) -> set[str]:
-        """Once the solver has seen ``q`` reach a sink: its callers and writers (lazy mode)."""
+        """Once the solver has seen ``q`` reach a sink: its callers and writers."""
         if q in expanded or q not in functions:
             return set()
         added.clear()
@@ -253,7 +250,7 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
         return set(added)
 
     close(list(out))
-    return Relevance(frozenset(out), len(seeds), grow, writers_only)
+    return Relevance(frozenset(out), grow, writers_only)
 
 
 def _import_closure(imports: dict[str, set[str]]
