@@ -29,6 +29,23 @@ def write(tmp: Path, name: str, text: str) -> Path:
     return p
 
 
+def test_console_entry_flushes_the_report_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """``python -m privlint`` ends with ``os._exit`` (cli.entry): the whole report must still
+    be written and the exit code must still say what was found."""
+    write(tmp_path / "leaky", "app.py", LEAK)
+    write(tmp_path / "clean", "app.py", SAFE)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    for tree, code in (("leaky", 1), ("clean", 0)):
+        run = subprocess.run([sys.executable, "-m", "privlint", "scan", "--no-cache", "--format", "json",
+                              str(tmp_path / tree)], capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == code, run.stderr
+        report = json.loads(run.stdout)  # complete: flushed before the process ended
+        assert len(report["findings"]) == code
+    bad = subprocess.run([sys.executable, "-m", "privlint", "scan", "--format", "nope", str(tmp_path)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
 def test_leak_exits_1_and_clean_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     write(tmp_path / "leaky", "app.py", LEAK)
     write(tmp_path / "clean", "app.py", SAFE)

@@ -1,5 +1,5 @@
 """``python -m privlint``: the same as the ``privlint`` console script."""
 
-from privlint.cli import main
+from privlint.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -9,12 +9,14 @@ ever reaches a user: an unexpected failure is one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from privlint import __version__
+from privlint.gctune import skip_teardown
 
 if TYPE_CHECKING:
     from privlint.config import Config
@@ -63,6 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="why a rule matters, with a leaking and a fixed example")
     e.add_argument("code")
     return p
+
+
+def entry() -> None:
+    """The console script: ``main``, then the end of the process without tearing down what the
+    scan built (``scan.keep_for_exit``). Nothing needs finalising: reports are written and
+    flushed here, cache entries are written atomically during the scan, workers have stopped."""
+    skip_teardown()
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the report went nowhere, the code still counts
+        code = code or 2
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

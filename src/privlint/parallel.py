@@ -35,6 +35,7 @@ from pathlib import Path
 from privlint.cache import FactsCache, dumps_facts, loads_facts
 from privlint.discover import SourceFile
 from privlint.facts import ir
+from privlint.gctune import tune_for_bulk_work
 from privlint.parse import ParseError, parse_source, read_source
 
 MIN_POOL_FILES = 20  # below this many files to parse, workers cost more than they save
@@ -254,6 +255,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
                  fingerprint: str | None) -> None:
     """Worker loop: one ``(index, SourceFile, write_cache)`` at a time until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    tune_for_bulk_work()
     cache = FactsCache(Path(cache_dir), fingerprint, quiet=True) if cache_dir is not None else None
     warned = False
     conn.send("ready")

@@ -777,11 +777,14 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
         actual = read_field(actual, k)
     if not actual.tainted:
         return actual
-    callee_steps = f.trace
+    callee = f.trace
+    tail = Trace.of(call_step) + callee  # the call, then the callee's steps: shared by every flow
     notes = f.notes
 
     def extend(g: Flow) -> Flow:
-        return Flow(g.origin, g.trace.then(call_step) + callee_steps, g.notes | notes)
+        t = g.trace
+        return Flow(g.origin, t + (callee if t.last == call_step else tail),
+                    g.notes | notes if notes else g.notes)
 
     return actual.map_flows(extend)
 

@@ -20,7 +20,6 @@ the one with the shortest trace, so loops reach a fixpoint and findings show the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 MAX_TRACE = 60
@@ -41,9 +40,11 @@ class Step(NamedTuple):
     note: str
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a flow starts: a source, or (``param`` set) a parameter of the function summarised."""
+class Origin(NamedTuple):
+    """Where a flow starts: a source, or (``param`` set) a parameter of the function summarised.
+
+    A named tuple, not a dataclass: origins are dict keys in every join, and a tuple is hashed
+    and built in C (the dataclass ``__hash__`` was a fifth of the solve's time, issue 7)."""
 
     kinds: frozenset[str]
     label: str  # what the source is: "socket.gethostname()", "os.environ['USER']"
@@ -64,33 +65,39 @@ class Origin:
 class Trace:
     """The steps of a flow, as a rope: appending and joining are O(1), which matters because a
     flow's trace is extended at every hop and every call site substitution. Materialised (in
-    order, long ones shortened in the middle) only for a finding."""
+    order, long ones shortened in the middle) only for a finding.
+
+    A node is ``left`` then ``right`` then ``step`` (each optional), so appending a step is one
+    node, not a leaf and a join (issue 7: trace nodes were a tenth of the solve's time)."""
 
     __slots__ = ("left", "right", "step", "n", "last")
 
     def __init__(self, left: Trace | None = None, right: Trace | None = None,
                  step: Step | None = None) -> None:
         self.left, self.right, self.step = left, right, step
+        n, last = 0, None
+        if left is not None:
+            n, last = left.n, left.last
+        if right is not None and right.n:
+            n += right.n
+            last = right.last
         if step is not None:
-            self.n, self.last = 1, step
-        else:
-            self.n = (left.n if left else 0) + (right.n if right else 0)
-            self.last = right.last if right is not None and right.n else (left.last if left else None)
+            n += 1
+            last = step
+        self.n, self.last = n, last
 
     @staticmethod
     def of(*steps: Step) -> Trace:
-        if len(steps) == 1:
-            return Trace(step=steps[0])
         t = EMPTY_TRACE
         for s in steps:
             t = t.then(s)
         return t
 
     def then(self, step: Step) -> Trace:
-        if self.last == step:
+        last = self.last
+        if last is step or last == step:
             return self
-        leaf = Trace(step=step)
-        return leaf if not self.n else Trace(self, leaf)
+        return Trace(self if self.n else None, None, step)
 
     def __add__(self, other: Trace) -> Trace:
         if not other.n:
@@ -103,12 +110,14 @@ class Trace:
         return self.n
 
     def __iter__(self):  # noqa: ANN204 - Iterator[Step]
-        stack: list[Trace] = [self]
+        stack: list = [self]
         while stack:
             t = stack.pop()
-            if t.step is not None:
-                yield t.step
+            if type(t) is not Trace:
+                yield t  # a Step
                 continue
+            if t.step is not None:
+                stack.append(t.step)
             if t.right is not None:
                 stack.append(t.right)
             if t.left is not None:
@@ -126,8 +135,9 @@ class Trace:
 EMPTY_TRACE = Trace()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Flow:
+class Flow(NamedTuple):
+    """One origin with the trace that brought it here (a tuple: built at every hop)."""
+
     origin: Origin
     trace: Trace
     notes: frozenset[str] = frozenset()
@@ -250,7 +260,10 @@ class Val:
             for f in flows.values():
                 g = fn(f)
                 if g is not None:
-                    out = join_flows(out, {g.origin: g})
+                    o = g.origin
+                    h = out.get(o)
+                    if h is None or g.trace.n < h.trace.n:
+                        out[o] = g
             return out
 
         if not self.tainted:
