@@ -165,3 +165,35 @@ def e(cfg):
     assert [v for v, _ in world.returns("m.c")] == [True]
     assert [v for v, _ in world.returns("m.d")] == [False]
     assert [v for v, _ in world.returns("m.e")] == [UNKNOWN]
+
+
+def test_recursion_through_fields_converges_without_losing_the_flow() -> None:
+    """``copy.deepcopy``'s shape: two functions calling each other on parts of their arguments.
+    Each round appended reads to the parameters' access paths, so the summaries changed until
+    ``MAX_ANALYSES`` cut them off (a bound-hit, a quarter of the standard-library scan). The
+    widening (``values.set_access_limit``) makes them settle, and the host name still arrives."""
+    prog = program(app='''
+import socket, posthog
+
+def deep(x, memo):
+    y = memo.get(id(x))
+    if y is not None:
+        return y
+    if isinstance(x, tuple):
+        return rebuild(x, memo, x[0], x[1])
+    return x
+
+def rebuild(x, memo, head, tail):
+    memo[id(x)] = head
+    state = deep(tail[0][1], memo)
+    items = deep(head[1][0], memo)
+    return (deep(state, memo), items, memo[id(x)][0])
+
+def send():
+    info = deep((socket.gethostname(), ("a", "b")), {})
+    posthog.capture("id", "ev", properties={"host": info})
+''')
+    assert not prog.bound_hit
+    assert max(prog.analyses[q] for q in ("app.deep", "app.rebuild")) < 12
+    hits = [h for hs in prog.findings.values() for h in hs]
+    assert any("hostname" in h.flow.origin.kinds for h in hits)

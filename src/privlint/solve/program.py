@@ -20,10 +20,24 @@ from privlint.solve import calls
 from privlint.solve.interp import Env, Interp, _is_classmethod, _is_static
 from privlint.solve.relevance import relevant
 from privlint.solve.summary import Hit, Summary, Unguarded
-from privlint.solve.values import EMPTY, Flow, Origin, Step, Trace, Val, bounded, join, read_field
+from privlint.solve.values import (
+    EMPTY,
+    MAX_DEPTH,
+    WIDE_ACCESS,
+    Flow,
+    Origin,
+    Step,
+    Trace,
+    Val,
+    bounded,
+    join,
+    read_field,
+    set_access_limit,
+)
 
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
+WIDEN_AFTER = 3  # analyses of one function before its access paths are widened (values.py)
 MAX_SPEC_DEPTH = 1  # a specialised run calls plain summaries: nesting multiplied the work (issue 7)
 _CALLABLE = frozenset({"fn", "bound", "cls", "obj", "ext", "inst"})
 
@@ -254,7 +268,14 @@ class Program:
         it = Interp(self, mod, func)
         if func.name == "<module>":
             self._body_pending = {}
-        summary = it.run()
+        widened = self.analyses[qname] > WIDEN_AFTER
+        if widened:
+            set_access_limit(WIDE_ACCESS)
+        try:
+            summary = it.run()
+        finally:
+            if widened:
+                set_access_limit(MAX_DEPTH)
         if func.name == "<module>":
             self._commit_module_body(mod.module)
         self.final_envs[qname] = it.final_env

@@ -380,13 +380,30 @@ def _opaque(f: Flow) -> Flow:
     return Flow(o2, f.trace, f.notes)
 
 
+WIDE_ACCESS = 2  # access path length kept by a widened analysis (``set_access_limit``)
+_access_limit = MAX_DEPTH
+
+
+def set_access_limit(n: int) -> None:
+    """How long a parameter's access path may grow in the analysis that runs now.
+
+    Why a widening: a recursive pair (``deepcopy`` → ``_reconstruct`` → ``deepcopy``) appends
+    its field reads to the paths of its own parameters at every round, so its summary changes
+    on every analysis until the analysis bound stops it (the standard library's ``copy`` took a
+    quarter of a scan, issue 7). A function analysed again and again is solved with short paths
+    instead: a deeper read is the prefix's flow, which over-approximates (no flow lost)."""
+    global _access_limit
+    _access_limit = n
+
+
 def extend_access(flows: Flows, key: Key) -> Flows:
     """Reading a field of a parameter-derived value refines the parameter's access path."""
     if not flows:
         return flows
     out: Flows = {}
+    limit = _access_limit
     for o, f in flows.items():
-        if o.param is not None and len(o.access) < MAX_DEPTH and o.access[-1:] != (WHOLE,):
+        if o.param is not None and len(o.access) < limit and o.access[-1:] != (WHOLE,):
             o2 = Origin(o.kinds, o.label, o.says, o.path, o.line, o.column, o.func, o.by, o.param,
                         (*o.access, key))
             out[o2] = Flow(o2, f.trace, f.notes)
