@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from privlint.facts import ir
 from privlint.facts.names import import_targets, walk
+from privlint.facts.outline import from_facts
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
@@ -147,8 +148,8 @@ class Program:
         bodies that define it (``solve/relevance.py``); ``everything`` turns the pass off."""
         if self.everything:
             return set(self.functions)
-        rel = relevant(self.functions, self.classes, set(self.modules) | self.namespaces, self.rules,
-                       self.config.sinks, self.alias)
+        rel = relevant([from_facts(m) for m in self.modules.values()], set(self.modules) | self.namespaces,
+                       self.rules, self.config.sinks, self.alias)
         self._grow = rel.grow
         self._writers = rel.writers
         out = set(rel.functions)

@@ -37,8 +37,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from privlint.facts import ir
-from privlint.facts.names import PYTHON_CHILD, import_targets, scan
+from privlint.facts.names import PYTHON_CHILD
+from privlint.facts.outline import ClassOutline, FnOutline, ModuleOutline
 from privlint.rules.model import RuleSet
 
 
@@ -94,7 +94,7 @@ def sink_keys(rules: RuleSet) -> set[str]:
     return set(rules.sinks) | set(rules.runners)
 
 
-def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: dict[str, tuple],
+def relevant(outlines: list[ModuleOutline],
              project_modules: set[str], rules: RuleSet, config_sinks: frozenset[str],
              alias=lambda s: s) -> Relevance:  # noqa: ANN001 - Callable[[str], str]
     """The functions that can take part in a flow to a sink (see the module docstring).
@@ -103,10 +103,9 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
     when the solver finds it reaching a sink (``Relevance.grow``), since a function that reaches
     none cannot make its callers' data reach one.
     """
-    imports: dict[str, set[str]] = {}
-    for _, mod in functions.values():
-        if mod.module not in imports:
-            imports[mod.module] = {alias(t) for t in import_targets(mod)}
+    functions: dict[str, FnOutline] = {q: f for m in outlines for q, f in m.functions.items()}
+    classes: dict[str, ClassOutline] = {q: c for m in outlines for q, c in m.classes.items()}
+    imports: dict[str, set[str]] = {m.module: {alias(t) for t in m.imports} for m in outlines}
     external = {t for ts in imports.values() for t in ts if t.split(".")[0] not in project_modules}
     present: dict[str, bool] = {}  # sink key -> called as a method of an object (not a module)
     for key in sink_keys(rules):
@@ -120,36 +119,36 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
     config_names = {q.rsplit(".", 1)[-1] for q in config_sinks}
     near = _near_sdk(imports, present, project_modules)
 
-    def is_seed(q: str, f: ir.Function, mod: ir.ModuleFacts) -> bool:
+    def is_seed(q: str, f: FnOutline) -> bool:
         if q in config_sinks:
             return True
         m = f.mentions
         if m & config_names:
             return True
         for name in f.attrs & method_names.keys():
-            if any(mod.module in near[k] for k in method_names[name]):
+            if any(f.module in near[k] for k in method_names[name]):
                 return True
         for name in m & module_names.keys():
             for k in module_names[name]:
                 if k in rules.runners and not (PYTHON_CHILD in m or "__file__" in m):
                     continue  # a command hands data to project code only when it runs a module
-                if any(_related(t, k) for t in imports[mod.module]):
+                if any(_related(t, k) for t in imports[f.module]):
                     return True
         return False
 
     mentioners: dict[str, list[str]] = defaultdict(list)
     storers: dict[str, list[str]] = defaultdict(list)
     subclass_methods: dict[tuple[str, str], list[str]] = defaultdict(list)  # (base name, method)
-    for klass, _ in classes.values():
-        bases = scan(klass.bases)[0]
+    for klass in classes.values():
+        bases = klass.bases
         for meth, mq in klass.methods:
             for b in bases:
                 subclass_methods[(b, meth)].append(mq)
-    for q, (f, _) in functions.items():
+    for q, f in functions.items():
         for name in f.mentions:
             mentioners[name].append(q)
         if f.decorators:  # calls of a decorated function go through its decorator's wrapper
-            for name in scan(f.decorators)[0]:
+            for name in f.decorators:
                 mentioners[name].append(q)
         for name in f.stores:
             storers[name].append(q)
@@ -160,7 +159,7 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
         """Whether code in module ``a`` can see what module ``b`` defines."""
         return a == b or bool(reach[a] & bit[b])
 
-    seeds = [q for q, (f, mod) in functions.items() if is_seed(q, f, mod)]
+    seeds = [q for q, f in functions.items() if is_seed(q, f)]
     out: set[str] = set(seeds)
     todo = list(seeds)
     seen: set[tuple[str, str, str]] = set()
@@ -181,7 +180,7 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
         for g in index.get(name, ()):
             if g in out:
                 continue
-            other = functions[g][1].module
+            other = functions[g].module
             # a caller must see the callee; a writer must be in the reader's module or one it
             # imports (where the classes of the objects it reads are defined)
             if (other == module or other in direct[module]) if how == "store" else connected(other, module):
@@ -194,7 +193,7 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
         if q in expanded:
             return
         expanded.add(q)
-        f, mod = functions[q]
+        f = functions[q]
         names = {f.name}
         if f.cls:
             # who makes or holds the object (and hands it on: the solver follows that), and
@@ -205,23 +204,23 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
                 names.discard(f.name)
                 for g in subclass_methods.get((cls_name, f.name), ()):  # super().__init__()
                     add(g)
-        takes = [p for p in f.params if p.name not in _OWN]
+        takes = [p for p in f.params if p not in _OWN]
         if q not in writers_only or takes:  # a writer's callers matter when they hand it data
             for name in names:  # callers, by name, in code that can see it
-                add_from(mentioners, name, mod.module, "call")
+                add_from(mentioners, name, f.module, "call")
         if f.parent:
             add(f.parent)
         if q in writers_only:
             return
         for name in f.attrs - _OWN:  # writers of the attributes it reads, on objects it can see
-            add_from(storers, name, mod.module, "store")
+            add_from(storers, name, f.module, "store")
         for name in f.mentions - f.attrs - _OWN:  # writers of the globals it reads
-            add_from(storers, name, mod.module, "store")
+            add_from(storers, name, f.module, "store")
 
     # callees, by name, in modules the caller imports: the solver would reach them anyway
     # (Program.ensure), but knowing them now lets the worklist analyse them before their callers
     by_name: dict[str, list[str]] = defaultdict(list)
-    for q, (f, _) in functions.items():  # plain functions and constructors: a method name is
+    for q, f in functions.items():  # plain functions and constructors: a method name is
         if f.cls is None and f.parent is None:  # ambiguous, and the solver finds the right one
             by_name[f.name].append(q)
         elif f.name == "__init__" and f.cls:
@@ -232,10 +231,10 @@ def relevant(functions: dict[str, tuple[ir.Function, ir.ModuleFacts]], classes: 
             expand(todo.pop())
         down = list(start) + added
         while down:
-            f, mod = functions[down.pop()]
+            f = functions[down.pop()]
             for name in f.mentions:
                 for g in by_name.get(name, ()):
-                    if g not in out and connected(mod.module, functions[g][1].module):
+                    if g not in out and connected(f.module, functions[g].module):
                         out.add(g)
                         added.append(g)
                         down.append(g)
