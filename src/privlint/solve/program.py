@@ -39,7 +39,7 @@ from privlint.solve.values import (
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
 WIDEN_AFTER = 3  # analyses of one function before its access paths are widened (values.py)
-MAX_SPEC_DEPTH = 1  # a specialised run calls plain summaries: nesting multiplied the work (issue 7)
+MAX_SPEC_DEPTH = 2  # a specialised run specialises again only for a parameter its callee calls
 _CALLABLE = frozenset({"fn", "bound", "cls", "obj", "ext", "inst"})
 
 
@@ -101,6 +101,7 @@ class Program:
         self._spec_cache: dict[tuple, Summary] = {}
         self._spec_stack: set[tuple] = set()
         self._called: dict[str, frozenset[str]] = {}
+        self._short_names: frozenset[str] | None = None
         self._param_attrs: dict[str, dict[str, frozenset[str]]] = {}
         self.param_refs: dict[str, dict[str, frozenset[str]]] = {}  # what each parameter holds unspecialised
         self.known_types = {t.type for t in rules.types.values()} | set(rules.keyed_objects)
@@ -312,7 +313,10 @@ class Program:
                 for p, v in binding.items() if v.refs}
         spec = {p: r for p, r in spec.items() if r}
         if spec:
-            called = self.called_params(qname)
+            # first level: also a parameter handed on to another call (``def middle(client, e):
+            # inner(client, e)``); deeper: only one the callee calls — nesting multiplied the
+            # work (issue 7), and this bounds it to a hand-off followed by the call
+            called = self.called_params(qname, handed=not it.depth)
             spec = {p: self._new_refs(qname, p, r) for p, r in spec.items() if p in called}
             spec = {p: r for p, r in spec.items() if r}
         if (not spec and not free) or it.depth >= MAX_SPEC_DEPTH:
@@ -348,8 +352,8 @@ class Program:
         if base is None:
             base = self._default_refs(qname, param)
         out = refs - base
-        if not out:
-            return out
+        if not out or param not in self.called_params(qname):
+            return out  # only handed on: what the next callee uses of it is not known here
         bases = {r.partition(":")[2] for r in base if r[:4] in ("obj:", "cls:")}
         used = self.param_attrs(qname).get(param, frozenset())
         if not bases:
@@ -448,15 +452,23 @@ class Program:
             self._param_attrs[qname] = got
         return got
 
-    def called_params(self, qname: str) -> frozenset[str]:
-        """Parameters the function calls, or calls methods on (cached syntactic scan)."""
-        got = self._called.get(qname)
+    def called_params(self, qname: str, handed: bool = False) -> frozenset[str]:
+        """Parameters the function calls, or calls methods on; with ``handed``, also those it
+        passes to a call (cached syntactic scan)."""
+        key = f"{qname}\0handed" if handed else qname
+        got = self._called.get(key)
         if got is None:
             func, _ = self.functions[qname]
             names = {p.name for p in func.params}
-            got = frozenset(_called_names(func.body) & names)
-            self._called[qname] = got
+            got = frozenset(_called_names(func.body, self._project_names() if handed else None) & names)
+            self._called[key] = got
         return got
+
+    def _project_names(self) -> frozenset[str]:
+        """Short names of the project's functions and classes (a call that may be project code)."""
+        if self._short_names is None:
+            self._short_names = frozenset(q.rsplit(".", 1)[-1] for q in (*self.functions, *self.classes))
+        return self._short_names
 
     # ================================================================== shared state
     def write_global(self, module: str, name: str, v: Val, it: Interp) -> None:
@@ -858,8 +870,9 @@ def _literal_label(text: str, kinds: frozenset[str]) -> str:
     return f"the literal {one!r}"
 
 
-def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]
-    """Names used as a callee (``f(...)``) or as a method receiver (``f.m(...)``)."""
+def _called_names(stmts, handed: frozenset[str] | None = None) -> set[str]:  # noqa: ANN001
+    """Names used as a callee (``f(...)``) or as a method receiver (``f.m(...)``); with
+    ``handed`` (short names of project functions), also names passed to such a call."""
     out: set[str] = set()
     for node in walk(stmts):
         if isinstance(node, ir.Call):
@@ -868,6 +881,9 @@ def _called_names(stmts) -> set[str]:  # noqa: ANN001 - tuple[ir.Stmt, ...]
                 f = f.value
             if isinstance(f, ir.Name):
                 out.add(f.id)
+            name = node.func.attr if isinstance(node.func, ir.Attr) else getattr(node.func, "id", None)
+            if handed and name in handed:
+                out.update(a.value.id for a in node.args if isinstance(a.value, ir.Name))
     return out
 
 
