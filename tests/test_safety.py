@@ -2,11 +2,16 @@
 
 A scan runs under an audit hook that fails on any socket connection, any subprocess, and any
 compile/exec or import of a scanned file. (Python itself compiles code for dataclasses and named
-tuples while privlint runs: only code whose file is a scanned file counts.)
+tuples while privlint runs: only code whose file is a scanned file counts.) Compiling a scanned
+file to a syntax tree only (``ast.parse``, ``PyCF_ONLY_AST``: the outline pre-pass,
+facts/outline.py) makes no code object and is allowed; the test tells it apart by watching the
+flags ``compile`` is called with.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import sys
 from pathlib import Path
@@ -35,7 +40,8 @@ def _hook(event: str, args: tuple) -> None:
     if event in ("socket.connect", "socket.getaddrinfo", "subprocess.Popen", "os.system", "os.exec",
                  "os.posix_spawn", "os.spawn"):
         bad = event
-    elif event == "compile" and len(args) > 1 and str(args[1]) in _state["scanned"]:
+    elif event == "compile" and len(args) > 1 and str(args[1]) in _state["scanned"] \
+            and not _state.get("ast_only"):
         bad = f"compile {args[1]}"
     elif event == "exec" and getattr(args[0], "co_filename", None) in _state["scanned"]:
         bad = f"exec {args[0].co_filename}"
@@ -47,6 +53,18 @@ def _hook(event: str, args: tuple) -> None:
 
 
 sys.addaudithook(_hook)
+_real_compile = builtins.compile
+
+
+def _watching_compile(source, filename, mode, flags=0, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """``compile`` that tells the hook whether this call only builds a syntax tree."""
+    previous = _state.get("ast_only", False)
+    _state["ast_only"] = bool(flags & ast.PyCF_ONLY_AST)
+    try:
+        return _real_compile(source, filename, mode, flags, *args, **kwargs)
+    finally:
+        _state["ast_only"] = previous
+
 
 
 @pytest.fixture()
@@ -69,9 +87,11 @@ def test_scan_runs_nothing_and_connects_nowhere(hostile: Path) -> None:
     if hasattr(req, "jobs"):
         req.jobs = 1  # audit hooks are not inherited by worker processes
     _state["armed"] = True
+    builtins.compile = _watching_compile
     try:
         result = run_scan(req)
     finally:
+        builtins.compile = _real_compile
         _state["armed"] = False
     assert _state["events"] == []
     assert [f.rule for f in result.findings if f.category == "leak"] == ["PII102"]

@@ -30,7 +30,7 @@ import libcst
 
 from privlint import __version__
 from privlint.discover import SourceFile
-from privlint.facts import ir
+from privlint.facts import ir, outline
 
 CACHE_DIRNAME = ".privlint_cache"
 _FORMAT = b"PLFACTS1"  # entry header; change it when the layout below changes
@@ -79,11 +79,14 @@ def dumps_facts(facts: ir.ModuleFacts) -> bytes:
 
 
 class _IRUnpickler(pickle.Unpickler):
-    """Only the IR's classes (and the builtins pickle itself needs) may be named in an entry."""
+    """Only the IR's and the outline's classes (and the builtins pickle itself needs) may be
+    named in an entry."""
 
     def find_class(self, module: str, name: str) -> object:
         if module == ir.__name__ and isinstance(getattr(ir, name, None), type):
             return getattr(ir, name)
+        if module == outline.__name__ and name in ("ModuleOutline", "FnOutline", "ClassOutline"):
+            return getattr(outline, name)
         if module == "builtins" and name in ("frozenset", "set", "tuple", "list", "dict"):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a cache entry")
@@ -94,6 +97,14 @@ def loads_facts(data: bytes) -> ir.ModuleFacts:
     if not isinstance(facts, ir.ModuleFacts):
         raise pickle.UnpicklingError("not module facts")
     return facts
+
+
+def loads_entry(data: bytes) -> ir.ModuleFacts | outline.ModuleOutline:
+    """Facts, or the outline of a module the solver did not need (facts/outline.py)."""
+    got = _IRUnpickler(io.BytesIO(data)).load()
+    if not isinstance(got, ir.ModuleFacts | outline.ModuleOutline):
+        raise pickle.UnpicklingError("not module facts or outline")
+    return got
 
 
 class FactsCache:
@@ -132,12 +143,18 @@ class FactsCache:
     def key(self, source: bytes, sf: SourceFile) -> str:
         return entry_key(content_digest(source), sf, self.fingerprint)
 
+    @staticmethod
+    def outline_key(key: str) -> str:
+        """Where the outline of the file whose facts key is ``key`` is kept."""
+        return hashlib.sha256(f"{key}\0outline".encode()).hexdigest()
+
     def _path(self, key: str) -> Path:
         return self.entries / key[:2] / key[2:]
 
     # ------------------------------------------------------------------ entries
-    def get(self, key: str, sf: SourceFile) -> ir.ModuleFacts | None:
-        """The cached facts, relabelled with the path this scan uses, or None (miss or bad entry)."""
+    def get(self, key: str, sf: SourceFile) -> ir.ModuleFacts | outline.ModuleOutline | None:
+        """The cached facts (or outline, under ``outline_key``), relabelled with the path this
+        scan uses, or None (miss or bad entry)."""
         if not self.enabled:
             return None
         try:
@@ -164,7 +181,7 @@ def encode_entry(payload: bytes) -> bytes:
     return _FORMAT + hashlib.sha256(payload).digest()[:_SUM] + payload
 
 
-def decode_entry(data: bytes) -> ir.ModuleFacts | None:
+def decode_entry(data: bytes) -> ir.ModuleFacts | outline.ModuleOutline | None:
     head = len(_FORMAT) + _SUM
     if len(data) <= head or not data.startswith(_FORMAT):
         return None
@@ -172,7 +189,7 @@ def decode_entry(data: bytes) -> ir.ModuleFacts | None:
     if hashlib.sha256(payload).digest()[:_SUM] != data[len(_FORMAT):head]:
         return None
     try:
-        return loads_facts(payload)
+        return loads_entry(payload)
     except Exception:  # noqa: BLE001 - any undecodable entry is a miss, never an error
         return None
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from privlint.cache import FactsCache, dumps_facts, loads_facts
 from privlint.discover import SourceFile
 from privlint.facts import ir
+from privlint.facts.outline import ModuleOutline, from_source
 from privlint.gctune import tune_for_bulk_work
 from privlint.parse import ParseError, parse_source, read_source
 
@@ -43,7 +44,7 @@ IN_FLIGHT = 2  # tasks queued per worker, so it never waits for the parent betwe
 _DEEP_BRACKETS = 200  # libcst's parser crashes near 1500 nested brackets
 _LONG_EXPRESSION = 8_000  # bytes in one bracketed expression or line (6000-operand chains crash it)
 
-Result = ir.ModuleFacts | ParseError
+Result = ir.ModuleFacts | ParseError | ModuleOutline
 
 
 @dataclass
@@ -61,8 +62,13 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def parse_files(files: list[SourceFile], jobs: int = 0, cache: FactsCache | None = None) -> ParseRun:
-    """Facts (or the error) for every file, in the order given."""
+def parse_files(files: list[SourceFile], jobs: int = 0, cache: FactsCache | None = None,
+                mode: str = "facts") -> ParseRun:
+    """Facts (or the error) for every file, in the order given.
+
+    ``mode="outline"``: a file whose facts are not cached gets only its outline (``ast``, see
+    facts/outline.py), or its facts when ``ast`` cannot read it (the parse then says why);
+    the solver asks for the facts of the modules it needs later."""
     jobs = jobs if jobs > 0 else default_jobs()
     results: list[Result | None] = [None] * len(files)
     todo: list[int] = []
@@ -75,7 +81,10 @@ def parse_files(files: list[SourceFile], jobs: int = 0, cache: FactsCache | None
             continue
         sizes[i] = len(source)
         if cache is not None and cache.enabled:
-            hit = cache.get(cache.key(source, sf), sf)
+            key = cache.key(source, sf)
+            hit = cache.get(key, sf)
+            if hit is None and mode == "outline":
+                hit = cache.get(cache.outline_key(key), sf)
             if hit is not None:
                 results[i] = hit
                 run.cached += 1
@@ -83,7 +92,7 @@ def parse_files(files: list[SourceFile], jobs: int = 0, cache: FactsCache | None
         todo.append(i)
     if jobs > 1 and len(todo) >= MIN_POOL_FILES:
         order = sorted(todo, key=lambda i: (-sizes[i], i))  # longest first: the last ones are short
-        _run_pool(files, order, jobs, cache, results, run)
+        _run_pool(files, order, jobs, cache, results, run, mode)
     else:
         isolated = []
         for i in todo:
@@ -93,12 +102,33 @@ def parse_files(files: list[SourceFile], jobs: int = 0, cache: FactsCache | None
             elif may_crash_parser(source):
                 isolated.append(i)
             else:
-                results[i] = analyse(files[i], source, cache)[0]
+                results[i] = _one(files[i], source, cache, mode)
         if isolated:
-            _run_pool(files, isolated, 1, cache, results, run)
+            _run_pool(files, isolated, 1, cache, results, run, mode)
     run.results = [r for r in results if r is not None]
     assert len(run.results) == len(files)
     return run
+
+
+def _one(sf: SourceFile, source: bytes, cache: FactsCache | None, mode: str) -> Result:
+    if mode == "outline":
+        outline = outline_of(sf, source, cache)[0]
+        if outline is not None:
+            return outline
+    return analyse(sf, source, cache)[0]
+
+
+def outline_of(sf: SourceFile, source: bytes, cache: FactsCache | None
+               ) -> tuple[ModuleOutline | None, bytes | None]:
+    """The file's outline and its pickle, stored in the cache; (None, None) when ``ast`` cannot
+    read it."""
+    got = from_source(source, sf.path, sf.module, sf.is_package)
+    if got is None:
+        return None, None
+    payload = pickle.dumps(got, protocol=pickle.HIGHEST_PROTOCOL)
+    if cache is not None and cache.enabled:
+        cache.put(cache.outline_key(cache.key(source, sf)), payload)
+    return got, payload
 
 
 def analyse(sf: SourceFile, source: bytes, cache: FactsCache | None) -> tuple[Result, bytes | None]:
@@ -162,7 +192,7 @@ class _Worker:
 
 
 def _run_pool(files: list[SourceFile], order: list[int], jobs: int, cache: FactsCache | None,
-              results: list[Result | None], run: ParseRun) -> None:
+              results: list[Result | None], run: ParseRun, mode: str = "facts") -> None:
     ctx = multiprocessing.get_context("spawn")
     queue = deque(order)
     workers: list[_Worker] = []
@@ -175,15 +205,15 @@ def _run_pool(files: list[SourceFile], order: list[int], jobs: int, cache: Facts
                 while queue:
                     i = queue.popleft()
                     source = read_source(files[i])
-                    results[i] = source if isinstance(source, ParseError) else analyse(
-                        files[i], source, cache)[0]
+                    results[i] = source if isinstance(source, ParseError) else _one(
+                        files[i], source, cache, mode)
                 break
             for w in workers:
                 while queue and len(w.inflight) < IN_FLIGHT:
                     i = queue.popleft()
                     w.inflight.append(i)
                     with contextlib.suppress(OSError):  # a dead worker: its sentinel says so below
-                        w.conn.send((i, files[i], write_cache))
+                        w.conn.send((i, files[i], write_cache, mode))
             ready = multiprocessing.connection.wait(
                 [w.conn for w in workers] + [w.proc.sentinel for w in workers])
             for w in list(workers):
@@ -206,7 +236,12 @@ def _drain(w: _Worker, results: list[Result | None], cache: FactsCache | None, r
             i, kind, payload, warning = msg
             if w.inflight and w.inflight[0] == i:
                 w.inflight.popleft()
-            results[i] = loads_facts(payload) if kind == "facts" else payload
+            if kind == "facts":
+                results[i] = loads_facts(payload)
+            elif kind == "outline":
+                results[i] = pickle.loads(payload)  # from our own worker, never from disk
+            else:
+                results[i] = payload
             if warning and cache is not None:
                 cache.disable(warning)
     except (EOFError, OSError, pickle.UnpicklingError):
@@ -253,7 +288,7 @@ def _how(code: int | None) -> str:
 
 def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | None,
                  fingerprint: str | None) -> None:
-    """Worker loop: one ``(index, SourceFile, write_cache)`` at a time until ``None``."""
+    """Worker loop: one ``(index, SourceFile, write_cache, mode)`` at a time until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
     tune_for_bulk_work()
     cache = FactsCache(Path(cache_dir), fingerprint, quiet=True) if cache_dir is not None else None
@@ -263,13 +298,20 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
         msg = conn.recv()
         if msg is None:
             return
-        i, sf, write = msg
+        i, sf, write, mode = msg
         warning = None
         try:
             source = read_source(sf)
             if isinstance(source, ParseError):
                 conn.send((i, "error", source, None))
                 continue
+            if mode == "outline":
+                outline, payload = outline_of(sf, source, cache if write else None)
+                if payload is not None:
+                    if cache is not None and not cache.enabled and not warned:
+                        warning, warned = cache.warning, True
+                    conn.send((i, "outline", payload, warning))
+                    continue
             res, payload = analyse(sf, source, cache if write else None)
             if cache is not None and not cache.enabled and not warned:
                 warning, warned = cache.warning, True

@@ -17,8 +17,9 @@ from pathlib import Path
 from privlint import catalog
 from privlint.cache import content_digest, get_result, open_cache, put_result, result_key
 from privlint.config import Config
-from privlint.discover import discover
+from privlint.discover import SourceFile, discover
 from privlint.facts import ir
+from privlint.facts.outline import ModuleOutline
 from privlint.findings import Finding, consent_findings, display_path, from_hits
 from privlint.gctune import bulk_work, keep_until_exit
 from privlint.parallel import parse_files
@@ -85,21 +86,45 @@ def _run_scan(req: ScanRequest) -> ScanResult:
             previous.stats["result_cached"] = True
             return previous
     parse_started = time.perf_counter()
-    parsed = parse_files(found.files, req.jobs, cache)  # cache, then worker processes; in order
+    # cached facts, else an outline (ast): libcst parses only what the solver turns out to need
+    parsed = parse_files(found.files, req.jobs, cache, mode="outline")
     parse_seconds = time.perf_counter() - parse_started
-    for res in parsed.results:
+    outlines: list[ModuleOutline] = []
+    sources: dict[str, SourceFile] = {}
+    for sf, res in zip(found.files, parsed.results, strict=True):
         if isinstance(res, ParseError):
             errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
             continue
-        modules.append(res)
+        if isinstance(res, ModuleOutline):
+            outlines.append(res)
+            sources[res.module] = sf
+        else:
+            modules.append(res)
         lines += res.lines
+    late = {"cached": 0, "parsed": 0}
+
+    def load(names: list[str]) -> list[ir.ModuleFacts | None]:
+        """Facts of modules the solver needs that only had an outline (worker processes when
+        there are many)."""
+        run = parse_files([sources[n] for n in names], req.jobs, cache)
+        gc.freeze()  # these facts, too, live to the end of the scan
+        late["cached"] += run.cached
+        late["parsed"] += len(names)
+        out: list[ir.ModuleFacts | None] = []
+        for res in run.results:
+            if isinstance(res, ParseError):  # ast read it, libcst cannot
+                errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
+                out.append(None)
+            else:
+                out.append(res)
+        return out
     gc.freeze()  # the facts live to the end of the scan: no collection needs to look at them again
     rules = load_rules(_pack_paths(cfg))
     project = ProjectConfig(
         sinks=frozenset(cfg.sinks), sanitizers=frozenset(cfg.sanitizers),
         consent_checks=frozenset(cfg.consent_checks), sources=dict(cfg.sources),
     )
-    program = Program(modules, rules, project)
+    program = Program(modules, rules, project, outlines=outlines, load=load)
     keep_until_exit(program)
     solve_started = time.perf_counter()
     hits = program.solve()
@@ -109,7 +134,8 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     findings += catalog_findings
     if catalog_error:
         errors.append(ScanError(cfg.catalog or "", 0, 0, catalog_error))
-    findings, suppressed = apply_suppressions(findings, modules)  # before any filtering
+    # every module with a suppression comment was parsed (ModuleOutline.pinned)
+    findings, suppressed = apply_suppressions(findings, list(program.modules.values()))
     if found.report_only is not None:
         wanted = found.report_only
         findings = [f for f in findings if _touches(f, wanted)]
@@ -122,9 +148,11 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     skipped_functions, skipped_modules = program.skipped()
     stats = {
         "files": len(found.files), "lines": lines,
-        "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached,
+        "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached + late["cached"],
         "parse_seconds": round(parse_seconds, 3), "solve_seconds": round(solve_seconds, 3),
-        "functions": len(program.functions),
+        "functions": program.function_count(),
+        # parsed by libcst; the others were read only by the relevance pre-pass (``ast``)
+        "modules_parsed": len(program.modules),
         "analyses": sum(program.analyses.values()),
         # the relevance pre-pass (solve/relevance.py): nothing is skipped without being counted
         "functions_skipped": skipped_functions,

@@ -88,7 +88,7 @@ def from_source(source: bytes, path: str, module: str, is_package: bool) -> Modu
         return None
     b = _Builder(module, is_package, source)
     b.scope_of(tree.body, f"{module}.<module>", "<module>", (), None, None, module_level=True)
-    text_lines = source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1)
+    text_lines = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)  # as the facts count
     return ModuleOutline(path, module, is_package, frozenset(b.imports), b.functions, b.classes,
                          lines=text_lines, pinned=any(h in source for h in _SUPPRESSION_HINTS))
 

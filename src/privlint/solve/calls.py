@@ -360,8 +360,8 @@ def child_module(prog: Program, idx: int, args: Args) -> tuple[str, int] | None:
         if w == "-m" and i + 1 < len(words) and words[i + 1] in prog.modules:
             return words[i + 1], i + 1
         if w.endswith(".py"):
-            for name, m in prog.modules.items():
-                if m.path.endswith(w.lstrip("./")):
+            for name, path in prog.module_paths().items():
+                if path.endswith(w.lstrip("./")):
                     return name, i
     return None
 

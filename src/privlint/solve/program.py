@@ -10,11 +10,12 @@ analysed a bounded number of times; where the bound cuts a fixpoint short, its f
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
 from privlint.facts.names import import_targets, walk
-from privlint.facts.outline import from_facts
+from privlint.facts.outline import ModuleOutline, from_facts
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
@@ -53,9 +54,35 @@ class ProjectConfig:
     sources: dict[str, str] = field(default_factory=dict)
 
 
+class _Lazy(dict):
+    """A table of the program's modules, functions or classes that parses a module the first
+    time something of it is looked up (``Program.load_for``): the solver asks by name, and only
+    what it reaches is ever parsed. Iterating sees what has been loaded."""
+
+    __slots__ = ("load",)
+
+    def __missing__(self, key: str):  # noqa: ANN204
+        if self.load(key) and dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (self.load(key) and dict.__contains__(self, key))
+
+    def get(self, key: object, default: object = None):  # noqa: ANN201
+        if dict.__contains__(self, key) or (self.load(key) and dict.__contains__(self, key)):
+            return dict.__getitem__(self, key)
+        return default
+
+
 class Program:
     def __init__(self, modules: list[ir.ModuleFacts], rules: RuleSet,
-                 config: ProjectConfig | None = None, everything: bool = False) -> None:
+                 config: ProjectConfig | None = None, everything: bool = False,
+                 outlines: list[ModuleOutline] | None = None,
+                 load: Callable[[list[str]], list[ir.ModuleFacts | None]] | None = None) -> None:
+        """``modules``: facts already parsed. ``outlines`` (optional): every module of the
+        project, parsed or not; ``load`` parses the named ones (None for a module that cannot
+        be parsed). Without them every module is given as facts."""
         self.rules = rules
         self.everything = everything  # analyse every function (no relevance pre-pass)
         self.active: set[str] = set()
@@ -64,18 +91,20 @@ class Program:
         self._grow = None  # relevance: callers and writers of a function found to reach a sink
         self._writers: set[str] = set()
         self.config = config or ProjectConfig()
-        self.modules: dict[str, ir.ModuleFacts] = {m.module: m for m in modules}
-        self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = {}
-        self.classes: dict[str, tuple[ir.Class, ir.ModuleFacts]] = {}
+        self.outlines: dict[str, ModuleOutline] = {o.module: o for o in outlines or ()}
         for m in modules:
-            self.functions[m.body.qname] = (m.body, m)
-            for q, f in m.functions.items():
-                self.functions[q] = (f, m)
-            for q, c in m.classes.items():
-                self.classes[q] = (c, m)
-                body = ir.Function(f"{q}.<body>", "<class>", (), c.body, c.pos, cls=q,
-                                   parent=c.parent)
-                self.functions[body.qname] = (body, m)
+            if m.module not in self.outlines:
+                self.outlines[m.module] = from_facts(m)
+        self._load = load
+        self.unloaded: set[str] = set(self.outlines) - {m.module for m in modules}
+        self.unparsable: list[str] = []  # modules a lazy load could not parse
+        self.modules: dict[str, ir.ModuleFacts] = _Lazy()
+        self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = _Lazy()
+        self.classes: dict[str, tuple[ir.Class, ir.ModuleFacts]] = _Lazy()
+        for table in (self.modules, self.functions, self.classes):
+            table.load = self.load_for  # type: ignore[attr-defined]
+        for m in modules:
+            self._register(m)
         self.summaries: dict[str, Summary] = {}
         self.findings: dict[str, list[Hit]] = {}
         self.catalog: dict[str, list] = {}  # function -> closed SendFacts found there
@@ -105,14 +134,73 @@ class Program:
         self._param_attrs: dict[str, dict[str, frozenset[str]]] = {}
         self.param_refs: dict[str, dict[str, frozenset[str]]] = {}  # what each parameter holds unspecialised
         self.known_types = {t.type for t in rules.types.values()} | set(rules.keyed_objects)
-        self.namespaces = {".".join(m.split(".")[:i]) for m in self.modules
-                           for i in range(1, m.count(".") + 1)} - set(self.modules)
+        self.namespaces = {".".join(m.split(".")[:i]) for m in self.outlines
+                           for i in range(1, m.count(".") + 1)} - set(self.outlines)
+
+    # ================================================================== modules, parsed lazily
+    def _register(self, m: ir.ModuleFacts) -> None:
+        dict.__setitem__(self.modules, m.module, m)
+        self.unloaded.discard(m.module)
+        dict.__setitem__(self.functions, m.body.qname, (m.body, m))
+        for q, f in m.functions.items():
+            dict.__setitem__(self.functions, q, (f, m))
+        for q, c in m.classes.items():
+            dict.__setitem__(self.classes, q, (c, m))
+            body = ir.Function(f"{q}.<body>", "<class>", (), c.body, c.pos, cls=q, parent=c.parent)
+            dict.__setitem__(self.functions, body.qname, (body, m))
+
+    def load_modules(self, names: list[str]) -> None:
+        """Parse these project modules now (in one batch: the loader may use worker processes)."""
+        todo = sorted(n for n in set(names) if n in self.unloaded)
+        if not todo or self._load is None:
+            return
+        for name, facts in zip(todo, self._load(todo), strict=True):
+            self.unloaded.discard(name)
+            if facts is None:
+                self.unparsable.append(name)
+            else:
+                self._register(facts)
+
+    def load_for(self, key: object) -> bool:
+        """The solver looked up ``key`` (a module or a qualified name) and it is not loaded:
+        parse the module it belongs to, if that is a project module not parsed yet."""
+        if not self.unloaded or not isinstance(key, str):
+            return False
+        head = key
+        while True:
+            if head in self.unloaded:
+                self.load_modules([head])
+                return True
+            cut = head.rfind(".")
+            if cut < 0:
+                return False
+            head = head[:cut]
+
+    def _project_imports(self, module: str) -> set[str]:
+        """The project modules ``module`` imports (the longest project prefix of each target)."""
+        out = set()
+        for target in self.outlines[module].imports:
+            parts = target.split(".")
+            for i in range(len(parts), 0, -1):
+                head = ".".join(parts[:i])
+                if head in self.outlines:
+                    out.add(head)
+                    break
+        return out
+
+    def module_paths(self) -> dict[str, str]:
+        """Every project module's path, parsed or not."""
+        return {name: o.path for name, o in self.outlines.items()}
+
+    def function_count(self) -> int:
+        """Functions of the project, counting those of modules never parsed from their outline."""
+        return len(self.functions) + sum(len(self.outlines[m].functions) for m in self.unloaded)
 
     # ================================================================== fixpoint
     def solve(self) -> list[Hit]:
+        self.active = self.relevant_functions()  # first: it parses the modules it needs
         modules = self.module_order()
         rank = {m: i for i, m in enumerate(modules)}
-        self.active = self.relevant_functions()
         order = [self.modules[m].body.qname for m in modules]
         order += [q for q in self.functions if q.endswith(".<body>")]
         first = set(order)
@@ -148,17 +236,34 @@ class Program:
         """What the pre-pass says can take part in a flow to a sink, with the module and class
         bodies that define it (``solve/relevance.py``); ``everything`` turns the pass off."""
         if self.everything:
+            self.load_modules(list(self.unloaded))
             return set(self.functions)
-        rel = relevant([from_facts(m) for m in self.modules.values()], set(self.modules) | self.namespaces,
+        rel = relevant(list(self.outlines.values()), set(self.outlines) | self.namespaces,
                        self.rules, self.config.sinks, self.alias)
+        # what the pre-pass needs, and what must be seen whatever it says (suppression comments)
+        owner = {q: o.module for o in self.outlines.values() for q in o.functions}
+        needed = {owner[q] for q in rel.functions if q in owner}
+        # the project modules these import are mostly needed too (names they resolve, callees):
+        # one batch in worker processes costs less than parsing them one by one when reached
+        needed |= {t for m in list(needed) for t in self._project_imports(m)}
+        self.load_modules(sorted(needed) + [m for m, o in self.outlines.items() if o.pinned])
         self._grow = rel.grow
         self._writers = rel.writers
-        out = set(rel.functions)
+        out = set()
         for q in rel.functions:
-            func, mod = self.functions[q]
+            got = self.functions.get(q)
+            if got is None:  # named only in the outline (a lambda's position, see below)
+                continue
+            func, mod = got
+            out.add(q)
             out.add(mod.body.qname)
             if func.cls:
                 out.add(f"{func.cls}.<body>")
+        # a lambda is named by its position, which ``ast`` and libcst may count differently:
+        # it is relevant with the function (or module) it is written in
+        for q, (func, mod) in list(self.functions.items()):
+            if func.is_lambda and (func.parent or mod.body.qname) in out:
+                out.add(q)
         return out
 
     def ensure(self, qname: str) -> None:
@@ -178,7 +283,7 @@ class Program:
         """(functions never analysed, modules none of whose code was analysed) for ``stats``."""
         done = {q for q, n in self.analyses.items() if n}
         mods = {self.functions[q][1].module for q in done}
-        return len(self.functions) - len(done), len(self.modules) - len(mods)
+        return self.function_count() - len(done), len(self.outlines) - len(mods)
 
     def entry_point_sends(self) -> list[Unguarded]:
         """Sends reachable without consent from a function no project code calls (an entry point).
@@ -233,19 +338,20 @@ class Program:
         """Modules with what they import first, so summaries mostly exist before they are used
         (fewer re-analyses); cycles are broken in name order."""
         deps: dict[str, set[str]] = {}
-        for name, mod in self.modules.items():
+        loaded = dict(self.modules)  # what is parsed now: ordering must not parse anything more
+        for name, mod in loaded.items():
             found: set[str] = set()
             for target in import_targets(mod):
                 parts = target.split(".")
                 for i in range(len(parts), 0, -1):
                     head = ".".join(parts[:i])
-                    if head in self.modules and head != name:
+                    if head in loaded and head != name:
                         found.add(head)
                         break
             deps[name] = found
         out: list[str] = []
         state: dict[str, int] = {}
-        for root in sorted(self.modules):
+        for root in sorted(loaded):
             todo = [(root, iter(sorted(deps[root])))]
             if state.get(root):
                 continue
@@ -402,6 +508,7 @@ class Program:
     def _inert(self, qname: str, as_class: str | None) -> bool:
         s = self.summaries.get(qname)
         if s is None:  # not analysed yet: its first summary re-runs the caller, which decides then
+            self.ensure(qname)  # (the pre-pass may not have named it: only the solver sees the call)
             return True
         if s.hits or s.calls_sink or s.sends or s.unguarded or s.param_effects:
             return False
