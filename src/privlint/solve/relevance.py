@@ -136,8 +136,11 @@ def relevant(outlines: list[ModuleOutline],
                     return True
         return False
 
-    mentioners: dict[str, list[str]] = defaultdict(list)
-    storers: dict[str, list[str]] = defaultdict(list)
+    # name -> module -> functions, so a lookup visits only the modules that can matter (a name
+    # like ``run`` is in thousands of functions of a large project: scanning them all at every
+    # step made the pass quadratic, half of a 1M-line scan; issue 7)
+    mentioners: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    storers: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     subclass_methods: dict[tuple[str, str], list[str]] = defaultdict(list)  # (base name, method)
     for klass in classes.values():
         bases = klass.bases
@@ -146,18 +149,23 @@ def relevant(outlines: list[ModuleOutline],
                 subclass_methods[(b, meth)].append(mq)
     for q, f in functions.items():
         for name in f.mentions:
-            mentioners[name].append(q)
+            mentioners[name][f.module].append(q)
         if f.decorators:  # calls of a decorated function go through its decorator's wrapper
             for name in f.decorators:
-                mentioners[name].append(q)
+                mentioners[name][f.module].append(q)
         for name in f.stores:
-            storers[name].append(q)
+            storers[name][f.module].append(q)
 
     direct, bit, reach = _import_closure(imports)
-
-    def connected(a: str, b: str) -> bool:
-        """Whether code in module ``a`` can see what module ``b`` defines."""
-        return a == b or bool(reach[a] & bit[b])
+    order = list(imports)  # bit i is module order[i]
+    reached_by = {m: 0 for m in order}  # the modules whose code can see each module's
+    for m in order:
+        r, b = reach[m], bit[m]
+        while r:
+            low = r & -r
+            reached_by[order[low.bit_length() - 1]] |= b
+            r ^= low
+    bits_of = {name: _bits(per, bit) for name, per in mentioners.items()}
 
     seeds = [q for q, f in functions.items() if is_seed(q, f)]
     out: set[str] = set(seeds)
@@ -173,18 +181,26 @@ def relevant(outlines: list[ModuleOutline],
             if as_writer:
                 writers_only.add(q)
 
-    def add_from(index: dict[str, list[str]], name: str, module: str, how: str) -> None:
+    def add_from(index: dict[str, dict[str, list[str]]], name: str, module: str, how: str) -> None:
         if (how, name, module) in seen:
             return
         seen.add((how, name, module))
-        for g in index.get(name, ()):
-            if g in out:
-                continue
-            other = functions[g].module
-            # a caller must see the callee; a writer must be in the reader's module or one it
-            # imports (where the classes of the objects it reads are defined)
-            if (other == module or other in direct[module]) if how == "store" else connected(other, module):
-                add(g, how == "store")
+        per = index.get(name)
+        if not per:
+            return
+        # a caller must see the callee; a writer must be in the reader's module or one it
+        # imports (where the classes of the objects it reads are defined)
+        if how == "store":
+            wanted = bit[module]
+            for d in direct[module]:
+                wanted |= bit[d]
+            mods = _bits(per, bit) & wanted
+        else:
+            mods = bits_of[name] & (reached_by[module] | bit[module])
+        for other in _members(mods, order):
+            for g in per[other]:
+                if g not in out:
+                    add(g, how == "store")
 
     added: list[str] = []
     expanded: set[str] = set()
@@ -219,12 +235,13 @@ def relevant(outlines: list[ModuleOutline],
 
     # callees, by name, in modules the caller imports: the solver would reach them anyway
     # (Program.ensure), but knowing them now lets the worklist analyse them before their callers
-    by_name: dict[str, list[str]] = defaultdict(list)
+    by_name: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for q, f in functions.items():  # plain functions and constructors: a method name is
         if f.cls is None and f.parent is None:  # ambiguous, and the solver finds the right one
-            by_name[f.name].append(q)
+            by_name[f.name][f.module].append(q)
         elif f.name == "__init__" and f.cls:
-            by_name[f.cls.rsplit(".", 1)[-1]].append(q)
+            by_name[f.cls.rsplit(".", 1)[-1]][f.module].append(q)
+    defined_in = {name: _bits(per, bit) for name, per in by_name.items()}
 
     def close(start: list[str]) -> None:
         while todo:
@@ -232,12 +249,15 @@ def relevant(outlines: list[ModuleOutline],
         down = list(start) + added
         while down:
             f = functions[down.pop()]
+            sees = reach[f.module] | bit[f.module]
             for name in f.mentions:
-                for g in by_name.get(name, ()):
-                    if g not in out and connected(f.module, functions[g].module):
-                        out.add(g)
-                        added.append(g)
-                        down.append(g)
+                mods = defined_in.get(name, 0) & sees
+                for other in _members(mods, order):
+                    for g in by_name[name][other]:
+                        if g not in out:
+                            out.add(g)
+                            added.append(g)
+                            down.append(g)
 
     def grow(q: str) -> set[str]:
         """Once the solver has seen ``q`` reach a sink: its callers and writers."""
@@ -250,6 +270,23 @@ def relevant(outlines: list[ModuleOutline],
 
     close(list(out))
     return Relevance(frozenset(out), grow, writers_only)
+
+
+def _bits(per_module: dict[str, list[str]], bit: dict[str, int]) -> int:
+    out = 0
+    for m in per_module:
+        out |= bit[m]
+    return out
+
+
+def _members(bits: int, order: list[str]) -> list[str]:
+    """The modules of a bit set, in module order."""
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(order[low.bit_length() - 1])
+        bits ^= low
+    return out
 
 
 def _import_closure(imports: dict[str, set[str]]
