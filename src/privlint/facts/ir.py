@@ -407,3 +407,26 @@ class ModuleFacts:
     suppressions: tuple[Suppression, ...] = ()
     statement_lines: dict[int, tuple[int, int]] = field(default_factory=dict)  # line -> stmt span
     lines: int = 0
+
+
+def _pickle_by_constructor() -> None:
+    """Pickle every IR node as ``Class(*fields)``.
+
+    Why: a frozen, slotted dataclass is otherwise unpickled through ``dataclasses``'
+    ``__setstate__``, which looks up the class's fields again for every node; loading a 1M-line
+    project's cached facts spent most of its time there (issue 7). Calling the constructor with
+    the field values in order builds the same node.
+    """
+    import dataclasses
+
+    for obj in list(globals().values()):
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == __name__:
+            names = tuple(f.name for f in dataclasses.fields(obj) if f.init)
+
+            def reduce(self, _names=names):  # noqa: ANN001, ANN202
+                return type(self), tuple([getattr(self, n) for n in _names])
+
+            obj.__reduce__ = reduce  # type: ignore[method-assign]
+
+
+_pickle_by_constructor()

@@ -166,6 +166,7 @@ def relevant(outlines: list[ModuleOutline],
             reached_by[order[low.bit_length() - 1]] |= b
             r ^= low
     bits_of = {name: _bits(per, bit) for name, per in mentioners.items()}
+    store_bits = {name: _bits(per, bit) for name, per in storers.items()}
 
     seeds = [q for q, f in functions.items() if is_seed(q, f)]
     out: set[str] = set(seeds)
@@ -194,7 +195,7 @@ def relevant(outlines: list[ModuleOutline],
             wanted = bit[module]
             for d in direct[module]:
                 wanted |= bit[d]
-            mods = _bits(per, bit) & wanted
+            mods = store_bits[name] & wanted
         else:
             mods = bits_of[name] & (reached_by[module] | bit[module])
         for other in _members(mods, order):
