@@ -73,6 +73,21 @@ def test_json_report_shape(tmp_path: Path, capsys: pytest.CaptureFixture,
     assert doc["errors"] == [] and doc["stats"]["files"] == 1
 
 
+def test_json_report_has_one_finding_per_line(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readable and diffable: each finding is one line of the report (json_report.render)."""
+    write(tmp_path, "app.py", LEAK + LEAK.replace("socket.gethostname()", "getpass.getuser()")
+          .replace("import os, socket, posthog", "import getpass"))
+    monkeypatch.chdir(tmp_path)
+    main(["scan", ".", "--format", "json"])
+    text = capsys.readouterr().out
+    doc = json.loads(text)
+    lines = [ln.strip().rstrip(",") for ln in text.splitlines()]
+    assert len(doc["findings"]) == 2
+    for f in doc["findings"]:
+        assert json.dumps(f, ensure_ascii=False) in lines
+
+
 def test_fingerprint_survives_code_inserted_above(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
