@@ -101,7 +101,7 @@ def _run_scan(req: ScanRequest) -> ScanResult:
         else:
             modules.append(res)
         lines += res.lines
-    late = {"cached": 0, "parsed": 0}
+    late = {"cached": 0}  # facts of modules loaded later that came from the cache
 
     def load(names: list[str]) -> list[ir.ModuleFacts | None]:
         """Facts of modules the solver needs that only had an outline (worker processes when
@@ -109,7 +109,6 @@ def _run_scan(req: ScanRequest) -> ScanResult:
         run = parse_files([sources[n] for n in names], req.jobs, cache)
         gc.freeze()  # these facts, too, live to the end of the scan
         late["cached"] += run.cached
-        late["parsed"] += len(names)
         out: list[ir.ModuleFacts | None] = []
         for res in run.results:
             if isinstance(res, ParseError):  # ast read it, libcst cannot

@@ -16,7 +16,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from privlint.facts import ir
-from privlint.facts.names import with_names
+from privlint.facts.names import import_base, with_names
 
 _BINOPS = {
     "Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//",
@@ -243,18 +243,7 @@ class _Lowerer:
 
     def _from_base(self, s: cst.ImportFrom) -> str:
         mod = _dotted(s.module) if s.module is not None else ""
-        level = len(s.relative)
-        if not level:
-            return mod
-        parts = self.module.split(".")
-        if not self.is_package:
-            parts = parts[:-1]
-        if level > 1:
-            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-        base = ".".join(parts)
-        if mod:
-            base = f"{base}.{mod}" if base else mod
-        return base
+        return import_base(self.module, self.is_package, mod, len(s.relative))
 
     def c_If(self, s: cst.If) -> list[ir.Stmt]:
         orelse: tuple[ir.Stmt, ...]

@@ -190,3 +190,30 @@ def import_targets(mod: ir.ModuleFacts) -> set[str]:
                 for h in st.handlers:
                     stack.extend(h.body)
     return found
+
+
+def import_base(module: str, is_package: bool, target: str, level: int) -> str:
+    """The absolute module a ``from`` import names: ``from ..x import y`` in ``a.b.c`` is
+    ``a.x`` (``level`` dots; a package's ``__init__`` counts as the package itself)."""
+    if not level:
+        return target
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if target:
+        base = f"{base}.{target}" if base else target
+    return base
+
+
+def project_prefix(target: str, known, skip: str | None = None) -> str | None:  # noqa: ANN001
+    """The longest dotted prefix of an imported name that is in ``known`` (a project module:
+    ``import pkg.mod.f`` names ``pkg.mod``), other than ``skip``."""
+    parts = target.split(".")
+    for i in range(len(parts), 0, -1):
+        head = ".".join(parts[:i])
+        if head in known and head != skip:
+            return head
+    return None

@@ -21,7 +21,7 @@ import ast
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
-from privlint.facts.names import MUTATORS, PYTHON_CHILD, import_targets, scan
+from privlint.facts.names import MUTATORS, PYTHON_CHILD, import_base, import_targets, scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class _Builder:
                     if a.name != head:
                         binds.append(("", a.name))
         else:
-            base = self._from_base(node.module or "", node.level)
+            base = import_base(self.module, self.is_package, node.module or "", node.level)
             for a in node.names:
                 if a.name == "*":
                     binds.append(("*", base))
@@ -202,20 +202,6 @@ class _Builder:
                     binds.append((a.asname or a.name, f"{base}.{a.name}" if base else a.name))
         self.imports.update(t for _, t in binds)
         return binds
-
-    def _from_base(self, mod: str, level: int) -> str:
-        if not level:
-            return mod
-        parts = self.module.split(".")
-        if not self.is_package:
-            parts = parts[:-1]
-        if level > 1:
-            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-        base = ".".join(parts)
-        if mod:
-            base = f"{base}.{mod}" if base else mod
-        return base
-
 
 class _Names:
     """What ``facts.names.scan`` collects, from ``ast`` nodes."""

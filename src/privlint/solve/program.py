@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
-from privlint.facts.names import import_targets, walk
+from privlint.facts.names import import_targets, project_prefix, walk
 from privlint.facts.outline import ModuleOutline, from_facts
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
@@ -97,7 +97,6 @@ class Program:
                 self.outlines[m.module] = from_facts(m)
         self._load = load
         self.unloaded: set[str] = set(self.outlines) - {m.module for m in modules}
-        self.unparsable: list[str] = []  # modules a lazy load could not parse
         self.modules: dict[str, ir.ModuleFacts] = _Lazy()
         self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = _Lazy()
         self.classes: dict[str, tuple[ir.Class, ir.ModuleFacts]] = _Lazy()
@@ -156,9 +155,7 @@ class Program:
             return
         for name, facts in zip(todo, self._load(todo), strict=True):
             self.unloaded.discard(name)
-            if facts is None:
-                self.unparsable.append(name)
-            else:
+            if facts is not None:  # else the loader has reported why it cannot be parsed
                 self._register(facts)
 
     def load_for(self, key: object) -> bool:
@@ -178,15 +175,8 @@ class Program:
 
     def _project_imports(self, module: str) -> set[str]:
         """The project modules ``module`` imports (the longest project prefix of each target)."""
-        out = set()
-        for target in self.outlines[module].imports:
-            parts = target.split(".")
-            for i in range(len(parts), 0, -1):
-                head = ".".join(parts[:i])
-                if head in self.outlines:
-                    out.add(head)
-                    break
-        return out
+        found = {project_prefix(t, self.outlines) for t in self.outlines[module].imports}
+        return found - {None}  # type: ignore[return-value]
 
     def module_paths(self) -> dict[str, str]:
         """Every project module's path, parsed or not."""
@@ -340,15 +330,8 @@ class Program:
         deps: dict[str, set[str]] = {}
         loaded = dict(self.modules)  # what is parsed now: ordering must not parse anything more
         for name, mod in loaded.items():
-            found: set[str] = set()
-            for target in import_targets(mod):
-                parts = target.split(".")
-                for i in range(len(parts), 0, -1):
-                    head = ".".join(parts[:i])
-                    if head in loaded and head != name:
-                        found.add(head)
-                        break
-            deps[name] = found
+            found = {project_prefix(t, loaded, skip=name) for t in import_targets(mod)}
+            deps[name] = found - {None}  # type: ignore[assignment]
         out: list[str] = []
         state: dict[str, int] = {}
         for root in sorted(loaded):
@@ -574,7 +557,8 @@ class Program:
     def _project_names(self) -> frozenset[str]:
         """Short names of the project's functions and classes (a call that may be project code)."""
         if self._short_names is None:
-            self._short_names = frozenset(q.rsplit(".", 1)[-1] for q in (*self.functions, *self.classes))
+            self._short_names = frozenset(q.rsplit(".", 1)[-1] for o in self.outlines.values()
+                                          for q in (*o.functions, *o.classes))  # parsed or not
         return self._short_names
 
     # ================================================================== shared state

@@ -37,7 +37,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from privlint.facts.names import PYTHON_CHILD
+from privlint.facts.names import PYTHON_CHILD, project_prefix
 from privlint.facts.outline import ClassOutline, FnOutline, ModuleOutline
 from privlint.rules.model import RuleSet
 
@@ -70,13 +70,10 @@ def _near_sdk(imports: dict[str, set[str]], present: dict[str, bool],
     graph: dict[str, set[str]] = defaultdict(set)
     for m, targets in imports.items():
         for t in targets:
-            parts = t.split(".")
-            for i in range(len(parts), 0, -1):
-                head = ".".join(parts[:i])
-                if head in imports and head != m:
-                    graph[m].add(head)
-                    graph[head].add(m)
-                    break
+            head = project_prefix(t, imports, skip=m)
+            if head is not None:
+                graph[m].add(head)
+                graph[head].add(m)
     out: dict[str, set[str]] = {}
     for key, is_method in present.items():
         if not is_method:
@@ -306,13 +303,9 @@ def _import_closure(imports: dict[str, set[str]]
     for m, targets in imports.items():
         found = set()
         for t in targets:
-            parts = t.split(".")
-            for i in range(len(parts), 0, -1):
-                head = ".".join(parts[:i])
-                if head in imports:
-                    if head != m:
-                        found.add(head)
-                    break
+            head = project_prefix(t, imports)
+            if head is not None and head != m:
+                found.add(head)
             # ``import pkg.mod`` also runs pkg/__init__.py, and ``from pkg import mod`` names mod
         direct[m] = found
     # bit sets in Python ints: a 3000-module project's closure costs a few ORs of 50 words per
