@@ -96,6 +96,7 @@ class Program:
             if m.module not in self.outlines:
                 self.outlines[m.module] = from_facts(m)
         self._load = load
+        self._parents: set[str] = set()  # functions that define nested functions or lambdas
         self.unloaded: set[str] = set(self.outlines) - {m.module for m in modules}
         self.modules: dict[str, ir.ModuleFacts] = _Lazy()
         self.functions: dict[str, tuple[ir.Function, ir.ModuleFacts]] = _Lazy()
@@ -118,7 +119,7 @@ class Program:
         self.guards: dict[str, dict[tuple[int, int], tuple[ir.Expr, str]]] = {}
         self.child_inputs: dict[tuple[str], Val] = {}
         self.file_writes: dict[str, tuple[str, int]] = {}  # path text -> where it was written
-        self.final_envs: dict[str, Env] = {}
+        self.final_envs: dict[str, Env] = {}  # of functions with nested functions (closures)
         self.callers: dict[str, set[str]] = defaultdict(set)
         self.readers: dict[tuple, set[str]] = defaultdict(set)
         self.analyses: dict[str, int] = defaultdict(int)
@@ -143,10 +144,14 @@ class Program:
         dict.__setitem__(self.functions, m.body.qname, (m.body, m))
         for q, f in m.functions.items():
             dict.__setitem__(self.functions, q, (f, m))
+            if f.parent is not None:
+                self._parents.add(f.parent)
         for q, c in m.classes.items():
             dict.__setitem__(self.classes, q, (c, m))
             body = ir.Function(f"{q}.<body>", "<class>", (), c.body, c.pos, cls=q, parent=c.parent)
             dict.__setitem__(self.functions, body.qname, (body, m))
+            if c.parent is not None:
+                self._parents.add(c.parent)
 
     def load_modules(self, names: list[str]) -> None:
         """Parse these project modules now (in one batch: the loader may use worker processes)."""
@@ -369,7 +374,8 @@ class Program:
                 set_access_limit(MAX_DEPTH)
         if func.name == "<module>":
             self._commit_module_body(mod.module)
-        self.final_envs[qname] = it.final_env
+        if qname in self._parents:  # only a nested function reads it (``load_free``)
+            self.final_envs[qname] = it.final_env
         self.param_refs[qname] = {p: v.refs for p, v in it.params.items()}
         self.findings[qname] = it.findings
         self.catalog[qname] = it.catalog
