@@ -211,7 +211,7 @@ class Program:
                 self.bound_hit.add(q)
                 continue
             self.analyses[q] += 1
-            for dep in self.analyze(q):
+            for dep in sorted(self.analyze(q)):  # sorted: the same order in every run
                 if dep not in queued:
                     queued.add(dep)
                     queue.append(dep)
@@ -382,7 +382,7 @@ class Program:
         old = self.summaries.get(qname)
         self.summaries[qname] = summary
         if self._grow is not None and _reaches(summary, qname in self._writers):
-            for g in self._grow(qname):
+            for g in sorted(self._grow(qname)):
                 self.ensure(g)
         deps = set(self._dirty)
         if old is None or old.signature() != summary.signature():
