@@ -39,6 +39,7 @@ from privlint.solve.values import (
 
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
+PREFETCH_IMPORT_LEVELS = 2  # import levels parsed with the relevant modules' first batch
 WIDEN_AFTER = 3  # analyses of one function before its access paths are widened (values.py)
 MAX_SPEC_DEPTH = 2  # a specialised run specialises again only for a parameter its callee calls
 _CALLABLE = frozenset({"fn", "bound", "cls", "obj", "ext", "inst"})
@@ -238,9 +239,12 @@ class Program:
         # what the pre-pass needs, and what must be seen whatever it says (suppression comments)
         owner = {q: o.module for o in self.outlines.values() for q in o.functions}
         needed = {owner[q] for q in rel.functions if q in owner}
-        # the project modules these import are mostly needed too (names they resolve, callees):
-        # one batch in worker processes costs less than parsing them one by one when reached
-        needed |= {t for m in list(needed) for t in self._project_imports(m)}
+        # the project modules these import, and what those import, are mostly needed too (names
+        # they resolve, callees): one batch in worker processes costs less than parsing them one
+        # by one when reached (stdlib sample: 108 modules parsed instead of 104, ~0.4 s less than
+        # one level; a third level added nothing)
+        for _ in range(PREFETCH_IMPORT_LEVELS):
+            needed |= {t for m in list(needed) for t in self._project_imports(m)}
         self.load_modules(sorted(needed) + [m for m, o in self.outlines.items() if o.pinned])
         self._grow = rel.grow
         self._writers = rel.writers
