@@ -92,18 +92,12 @@ class _IRUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a cache entry")
 
 
-def loads_facts(data: bytes) -> ir.ModuleFacts:
-    facts = _IRUnpickler(io.BytesIO(data)).load()
-    if not isinstance(facts, ir.ModuleFacts):
-        raise pickle.UnpicklingError("not module facts")
-    return facts
-
-
-def loads_entry(data: bytes) -> ir.ModuleFacts | outline.ModuleOutline:
-    """Facts, or the outline of a module the solver did not need (facts/outline.py)."""
+def loads_facts(data: bytes, also_outline: bool = False) -> ir.ModuleFacts:
+    """Facts from a pickle; with ``also_outline``, an outline is accepted too (the cache keeps
+    the outline of a module the solver did not need, facts/outline.py)."""
     got = _IRUnpickler(io.BytesIO(data)).load()
-    if not isinstance(got, ir.ModuleFacts | outline.ModuleOutline):
-        raise pickle.UnpicklingError("not module facts or outline")
+    if not isinstance(got, ir.ModuleFacts) and not (also_outline and isinstance(got, outline.ModuleOutline)):
+        raise pickle.UnpicklingError("not module facts")
     return got
 
 
@@ -181,15 +175,23 @@ def encode_entry(payload: bytes) -> bytes:
     return _FORMAT + hashlib.sha256(payload).digest()[:_SUM] + payload
 
 
-def decode_entry(data: bytes) -> ir.ModuleFacts | outline.ModuleOutline | None:
+def checked_payload(data: bytes) -> bytes | None:
+    """The payload of an entry (``encode_entry``), or None when it is truncated or damaged."""
     head = len(_FORMAT) + _SUM
     if len(data) <= head or not data.startswith(_FORMAT):
         return None
     payload = data[head:]
     if hashlib.sha256(payload).digest()[:_SUM] != data[len(_FORMAT):head]:
         return None
+    return payload
+
+
+def decode_entry(data: bytes) -> ir.ModuleFacts | outline.ModuleOutline | None:
+    payload = checked_payload(data)
+    if payload is None:
+        return None
     try:
-        return loads_entry(payload)
+        return loads_facts(payload, also_outline=True)
     except Exception:  # noqa: BLE001 - any undecodable entry is a miss, never an error
         return None
 
@@ -274,10 +276,8 @@ def get_result(cache: FactsCache, key: str) -> object | None:
         data = (cache.directory / "results" / key).read_bytes()
     except OSError:
         return None
-    head = len(_FORMAT) + _SUM
-    payload = data[head:]
-    if len(data) <= head or not data.startswith(_FORMAT) or \
-            hashlib.sha256(payload).digest()[:_SUM] != data[len(_FORMAT):head]:
+    payload = checked_payload(data)
+    if payload is None:
         return None
     try:
         return pickle.loads(payload)

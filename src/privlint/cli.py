@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def entry() -> None:
     """The console script: ``main``, then the end of the process without tearing down what the
-    scan built (``scan.keep_for_exit``). Nothing needs finalising: reports are written and
+    scan built (``gctune.skip_teardown``). Nothing needs finalising: reports are written and
     flushed here, cache entries are written atomically during the scan, workers have stopped."""
     skip_teardown()
     code = main()

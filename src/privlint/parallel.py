@@ -305,19 +305,17 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
             if isinstance(source, ParseError):
                 conn.send((i, "error", source, None))
                 continue
+            kind, payload = "outline", None
             if mode == "outline":
-                outline, payload = outline_of(sf, source, cache if write else None)
-                if payload is not None:
-                    if cache is not None and not cache.enabled and not warned:
-                        warning, warned = cache.warning, True
-                    conn.send((i, "outline", payload, warning))
-                    continue
-            res, payload = analyse(sf, source, cache if write else None)
+                payload = outline_of(sf, source, cache if write else None)[1]
+            if payload is None:  # facts asked for, or ast cannot read the file
+                res, payload = analyse(sf, source, cache if write else None)
+                if isinstance(res, ParseError):
+                    kind, payload = "error", res
+                else:
+                    kind, payload = "facts", payload if payload is not None else dumps_facts(res)
             if cache is not None and not cache.enabled and not warned:
                 warning, warned = cache.warning, True
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
-            res, payload = ParseError(sf.path, 0, 0, f"internal error: {type(exc).__name__}: {exc}"), None
-        if isinstance(res, ParseError):
-            conn.send((i, "error", res, warning))
-        else:
-            conn.send((i, "facts", payload if payload is not None else dumps_facts(res), warning))
+            kind, payload = "error", ParseError(sf.path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
+        conn.send((i, kind, payload, warning))

@@ -595,7 +595,7 @@ def _asname(a: cst.AsName) -> str:
 
 def _suppressions(text: str, stmt_lines: dict[int, tuple[int, int]]) -> tuple[ir.Suppression, ...]:
     out = []
-    if "privlint" not in text and "allowlist" not in text and "whitelist" not in text:
+    if not any(h in text for h in ir.SUPPRESSION_HINTS):
         return ()
     for i, line in enumerate(text.splitlines(), 1):
         if "#" not in line:

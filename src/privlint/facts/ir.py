@@ -386,6 +386,9 @@ class Class:
     parent: str | None = None
 
 
+SUPPRESSION_HINTS = ("privlint", "allowlist", "whitelist")  # a line without one has no suppression
+
+
 @dataclass(frozen=True, slots=True)
 class Suppression:
     """A ``# privlint: ignore[CODES] reason`` comment (or a detect-secrets allowlist pragma)."""

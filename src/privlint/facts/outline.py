@@ -76,7 +76,7 @@ def from_facts(mod: ir.ModuleFacts) -> ModuleOutline:
 
 
 # ====================================================================== from source
-_SUPPRESSION_HINTS = (b"privlint", b"allowlist", b"whitelist")  # as extract._suppressions
+_SUPPRESSION_HINTS = tuple(h.encode() for h in ir.SUPPRESSION_HINTS)  # as extract._suppressions
 
 
 def from_source(source: bytes, path: str, module: str, is_package: bool) -> ModuleOutline | None:
@@ -91,9 +91,6 @@ def from_source(source: bytes, path: str, module: str, is_package: bool) -> Modu
     text_lines = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)  # as the facts count
     return ModuleOutline(path, module, is_package, frozenset(b.imports), b.functions, b.classes,
                          lines=text_lines, pinned=any(h in source for h in _SUPPRESSION_HINTS))
-
-
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 class _Builder:

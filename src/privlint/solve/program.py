@@ -71,9 +71,7 @@ class _Lazy(dict):
         return dict.__contains__(self, key) or (self.load(key) and dict.__contains__(self, key))
 
     def get(self, key: object, default: object = None):  # noqa: ANN201
-        if dict.__contains__(self, key) or (self.load(key) and dict.__contains__(self, key)):
-            return dict.__getitem__(self, key)
-        return default
+        return dict.__getitem__(self, key) if key in self else default
 
 
 class Program:
@@ -169,15 +167,11 @@ class Program:
         parse the module it belongs to, if that is a project module not parsed yet."""
         if not self.unloaded or not isinstance(key, str):
             return False
-        head = key
-        while True:
-            if head in self.unloaded:
-                self.load_modules([head])
-                return True
-            cut = head.rfind(".")
-            if cut < 0:
-                return False
-            head = head[:cut]
+        head = project_prefix(key, self.unloaded)
+        if head is None:
+            return False
+        self.load_modules([head])
+        return True
 
     def _project_imports(self, module: str) -> set[str]:
         """The project modules ``module`` imports (the longest project prefix of each target)."""
