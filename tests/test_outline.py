@@ -62,3 +62,14 @@ def test_source_outline_covers_the_facts(path: Path) -> None:
 
 def test_unparseable_source_has_no_outline() -> None:
     assert from_source(b"def (:\n", "x.py", "x", False) is None
+
+
+@pytest.mark.parametrize(("text", "pinned"), [
+    ('"""Generated for privlint benchmarks."""\nx = 1\n', False),  # the word alone pins nothing
+    ("token = 'abc'  # pragma: allowlist secret\n", True),
+    ("x = 1  # privlint: ignore[PII101] reviewed\n", True),
+    ("# privlint:ignore\n", True),
+])
+def test_only_a_suppression_comment_pins_a_module(text: str, pinned: bool) -> None:
+    got = from_source(text.encode(), "m.py", "m", False)
+    assert got is not None and got.pinned is pinned

@@ -11,6 +11,7 @@ import pytest
 from privlint import parallel
 from privlint.cache import FactsCache
 from privlint.discover import discover
+from privlint.facts.outline import ModuleOutline
 from privlint.parallel import may_crash_parser, parse_files
 from privlint.parse import ParseError
 
@@ -85,3 +86,54 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path: Path
     monkeypatch.setattr(parallel._Worker, "__init__", refuse)
     run = parse_files(files, jobs=2)
     assert run.workers == 0 and run.results == parse_files(files, jobs=1).results
+
+
+def test_one_pool_serves_the_outlines_and_then_the_facts_asked_for(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers started for the first batch parse the prefetched modules too (no second
+    start-up), and what they return equals an in-process parse."""
+    files = tree(tmp_path, 6)
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+    here = parse_files(files, jobs=1).results
+    parser = parallel.Parser(files, jobs=2)
+    try:
+        outlines = parser.run(mode="outline")
+        assert outlines.workers == 2 and all(isinstance(r, ModuleOutline) for r in outlines.results)
+        parser.prefetch(list(range(len(files))))
+        assert parser.facts([3, 0, 5]) == [here[3], here[0], here[5]]
+        assert parser.facts([1, 2, 4]) == [here[1], here[2], here[4]]
+        assert parser.pool is not None and parser.pool.started == 2
+    finally:
+        parser.close()
+
+
+def test_a_module_no_worker_has_started_is_parsed_by_the_asker(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tree(tmp_path, 4)
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+    pool = parallel.ParsePool(files, 1, None)
+    try:
+        with pool._cond:  # queued, as if every worker were still busy with earlier files
+            pool._pending.add((3, "facts"))
+            pool._queue.append((3, "facts"))
+        assert pool.result((3, "facts"), wait=False) is None  # withdrawn: the asker parses it
+        assert (3, "facts") not in pool._pending
+        assert pool.result((2, "facts"), wait=True) is None  # never submitted
+    finally:
+        pool.close()
+
+
+def test_closing_stops_busy_workers_without_leaving_temporary_files(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The solver is done while workers still parse ahead: they are stopped, and a cache write
+    they were in the middle of leaves nothing behind."""
+    files = tree(tmp_path, 30)
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+    cache = FactsCache.open(tmp_path / "c")
+    parser = parallel.Parser(files, jobs=2, cache=cache)
+    parser.prefetch(list(range(len(files))))
+    parser.facts([0])
+    parser.close()
+    assert not list((tmp_path / "c").rglob(".tmp-*"))
+    assert parse_files(files, jobs=1, cache=FactsCache.open(tmp_path / "c")).results == \
+        parse_files(files, jobs=1).results  # whatever was written is whole

@@ -28,6 +28,7 @@ import os
 import pickle
 import re
 import signal
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from privlint.parse import ParseError, parse_source, read_source
 
 MIN_POOL_FILES = 20  # below this many files to parse, workers cost more than they save
 IN_FLIGHT = 2  # tasks queued per worker, so it never waits for the parent between files
+WORKER_NICE = 5  # workers yield the CPU to the solver in the parent when both want it
 _DEEP_BRACKETS = 200  # libcst's parser crashes near 1500 nested brackets
 _LONG_EXPRESSION = 8_000  # bytes in one bracketed expression or line (6000-operand chains crash it)
 
@@ -68,47 +70,147 @@ def parse_files(files: list[SourceFile], jobs: int = 0, cache: FactsCache | None
 
     ``mode="outline"``: a file whose facts are not cached gets only its outline (``ast``, see
     facts/outline.py), or its facts when ``ast`` cannot read it (the parse then says why);
-    the solver asks for the facts of the modules it needs later."""
-    jobs = jobs if jobs > 0 else default_jobs()
-    results: list[Result | None] = [None] * len(files)
-    todo: list[int] = []
-    sizes: dict[int, int] = {}
-    run = ParseRun([])
-    for i, sf in enumerate(files):
-        source = read_source(sf)
-        if isinstance(source, ParseError):
-            results[i] = source
-            continue
-        sizes[i] = len(source)
-        if cache is not None and cache.enabled:
-            key = cache.key(source, sf)
-            hit = cache.get(key, sf)
-            if hit is None and mode == "outline":
-                hit = cache.get(cache.outline_key(key), sf)
-            if hit is not None:
-                results[i] = hit
-                run.cached += 1
-                continue
-        todo.append(i)
-    if jobs > 1 and len(todo) >= MIN_POOL_FILES:
-        order = sorted(todo, key=lambda i: (-sizes[i], i))  # longest first: the last ones are short
-        _run_pool(files, order, jobs, cache, results, run, mode)
-    else:
-        isolated = []
-        for i in todo:
-            source = read_source(files[i])
+    the solver asks for the facts of the modules it needs later (``Parser.facts``)."""
+    parser = Parser(files, jobs, cache)
+    try:
+        return parser.run(mode)
+    finally:
+        parser.close()
+
+
+class Parser:
+    """The files of one scan, parsed on demand: a first batch (``run``), then the facts of the
+    modules the solver turns out to need (``facts``), which ``prefetch`` lets worker processes
+    parse in the background while this process solves.
+
+    Why one object for the whole scan: the workers started for the first batch stay up, so the
+    second phase pays no second start-up, and parsing overlaps with solving (the solver uses one
+    core; on the others the workers parse what it will ask for next, in that order). A module
+    the solver wants before a worker has started it is parsed here: waiting would be slower.
+    """
+
+    def __init__(self, files: list[SourceFile], jobs: int = 0, cache: FactsCache | None = None) -> None:
+        self.files = files
+        self.jobs = jobs if jobs > 0 else default_jobs()
+        self.cache = cache
+        self.pool: ParsePool | None = None
+        self.cached = 0
+
+    def run(self, mode: str = "facts") -> ParseRun:
+        """Every file: from the cache, else parsed (by workers when there are many)."""
+        files, cache = self.files, self.cache
+        results: list[Result | None] = [None] * len(files)
+        todo: list[int] = []
+        sizes: dict[int, int] = {}
+        for i, sf in enumerate(files):
+            source = read_source(sf)
             if isinstance(source, ParseError):
                 results[i] = source
-            elif may_crash_parser(source):
-                isolated.append(i)
-            else:
-                results[i] = _one(files[i], source, cache, mode)
-        if isolated:
-            _run_pool(files, isolated, 1, cache, results, run, mode)
-    run.results = [r for r in results if r is not None]
-    assert len(run.results) == len(files)
-    return run
+                continue
+            sizes[i] = len(source)
+            if cache is not None and cache.enabled:
+                key = cache.key(source, sf)
+                hit = cache.get(key, sf)
+                if hit is None and mode == "outline":
+                    hit = cache.get(cache.outline_key(key), sf)
+                if hit is not None:
+                    results[i] = hit
+                    self.cached += 1
+                    continue
+            todo.append(i)
+        if self.jobs > 1 and len(todo) >= MIN_POOL_FILES:
+            pool = self._pool(self.jobs)
+            pool.submit([(i, mode) for i in sorted(todo, key=lambda i: (-sizes[i], i))])  # longest first
+            for i in todo:
+                results[i] = self._take(i, mode, wait=True)
+        else:
+            for i, res in zip(todo, self._here(todo, mode), strict=True):
+                results[i] = res
+        out = [r for r in results if r is not None]
+        assert len(out) == len(files)
+        return ParseRun(out, self.cached, self.pool.started if self.pool else 0,
+                        list(self.pool.crashed) if self.pool else [])
 
+    def prefetch(self, indices: list[int]) -> None:
+        """These files' facts will be asked for, in this order: workers may parse them now."""
+        if self.pool is None and (self.jobs < 2 or len(indices) < MIN_POOL_FILES):
+            return  # too few to be worth starting workers: parsed here when asked for
+        self._pool(self.jobs).submit([(i, "facts") for i in indices])
+
+    def facts(self, indices: list[int]) -> list[Result]:
+        """Facts (or the error) of these files now: what a worker has done or is doing, the
+        rest parsed here."""
+        out: dict[int, Result] = {}
+        rest = []
+        for i in indices:
+            got = self._take(i, "facts", wait=False) if self.pool is not None else None
+            if got is None:
+                rest.append(i)
+            else:
+                out[i] = got
+        if self.jobs > 1 and len(rest) >= MIN_POOL_FILES:  # a big batch: workers, too
+            pool = self._pool(self.jobs)
+            pool.submit([(i, "facts") for i in rest])
+            out.update((i, self._take(i, "facts", wait=True)) for i in rest)
+        else:
+            out.update(zip(rest, self._here(rest, "facts"), strict=True))
+        return [out[i] for i in indices]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    # ------------------------------------------------------------------ internals
+    def _pool(self, jobs: int) -> ParsePool:
+        if self.pool is None:
+            self.pool = ParsePool(self.files, jobs, self.cache)
+        return self.pool
+
+    def _take(self, i: int, mode: str, wait: bool) -> Result | None:
+        """A worker's result for file ``i``; None when no worker has it (not asked for, not
+        started and ``wait`` is false, or every worker is gone): then this process parses it."""
+        assert self.pool is not None
+        done = self.pool.result((i, mode), wait)
+        if done is None:
+            return self._here([i], mode)[0] if wait else None
+        return self._decode(done)
+
+    def _decode(self, done: tuple[str, object, str | None]) -> Result:
+        kind, payload, warning = done
+        if warning and self.cache is not None:
+            self.cache.disable(warning)
+        if kind == "facts":
+            return loads_facts(payload)  # type: ignore[arg-type]
+        if kind == "outline":
+            return pickle.loads(payload)  # type: ignore[arg-type]  # from our own worker, never from disk
+        return payload  # type: ignore[return-value]
+
+    def _here(self, indices: list[int], mode: str) -> list[Result]:
+        """Parse in this process, except files that look able to crash the parser: those go to
+        a worker (a throw-away one when no pool runs), so a crash costs only that file."""
+        out: dict[int, Result] = {}
+        risky = []
+        for i in indices:
+            source = read_source(self.files[i])
+            if isinstance(source, ParseError):
+                out[i] = source
+            elif may_crash_parser(source):
+                risky.append(i)
+            else:
+                out[i] = _one(self.files[i], source, self.cache, mode)
+        if risky:
+            pool = self.pool if self.pool is not None else self._pool(1)
+            pool.submit([(i, mode) for i in risky], front=True)
+            for i in risky:
+                got = pool.result((i, mode), True)
+                if got is None:  # no worker at all: the parse may crash us, but there is no other way
+                    source = read_source(self.files[i])
+                    out[i] = source if isinstance(source, ParseError) else _one(
+                        self.files[i], source, self.cache, mode)
+                else:
+                    out[i] = self._decode(got)
+        return [out[i] for i in indices]
 
 def _one(sf: SourceFile, source: bytes, cache: FactsCache | None, mode: str) -> Result:
     if mode == "outline":
@@ -171,6 +273,9 @@ def may_crash_parser(source: bytes) -> bool:
 
 
 # ====================================================================== workers
+Task = tuple[int, str]  # (index of the file, mode)
+
+
 class _Worker:
     def __init__(self, ctx: multiprocessing.context.BaseContext, cache: FactsCache | None) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
@@ -179,11 +284,16 @@ class _Worker:
         self.proc.start()
         child.close()
         self.ready = False
-        self.inflight: deque[int] = deque()
+        self.inflight: deque[Task] = deque()
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
+        """Ask it to stop; one busy with work nobody waits for any more is terminated (its
+        cache write is atomic and removes its temporary file on the way out)."""
+        if self.inflight:
+            self.proc.terminate()
+        else:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -191,90 +301,164 @@ class _Worker:
         self.conn.close()
 
 
-def _run_pool(files: list[SourceFile], order: list[int], jobs: int, cache: FactsCache | None,
-              results: list[Result | None], run: ParseRun, mode: str = "facts") -> None:
-    ctx = multiprocessing.get_context("spawn")
-    queue = deque(order)
-    workers: list[_Worker] = []
-    write_cache = cache is not None and cache.enabled
-    try:
-        for _ in range(min(jobs, len(queue))):
-            _start(ctx, cache, workers, run)
-        while queue or any(w.inflight for w in workers):
-            if not workers:  # no worker could start (or stay up): finish in this process
-                while queue:
-                    i = queue.popleft()
-                    source = read_source(files[i])
-                    results[i] = source if isinstance(source, ParseError) else _one(
-                        files[i], source, cache, mode)
-                break
-            for w in workers:
-                while queue and len(w.inflight) < IN_FLIGHT:
-                    i = queue.popleft()
-                    w.inflight.append(i)
-                    with contextlib.suppress(OSError):  # a dead worker: its sentinel says so below
-                        w.conn.send((i, files[i], write_cache, mode))
-            ready = multiprocessing.connection.wait(
-                [w.conn for w in workers] + [w.proc.sentinel for w in workers])
-            for w in list(workers):
-                if (w.conn in ready or w.proc.sentinel in ready) and not _drain(w, results, cache, run):
-                    _replace(w, workers, files, queue, results, run, ctx, cache)
-            write_cache = cache is not None and cache.enabled
-    finally:
-        for w in workers:
-            w.stop()
+class ParsePool:
+    """Worker processes for the whole scan, fed and drained by one thread of this process.
 
+    Why a thread: the solver asks for modules one at a time while the workers parse ahead; a
+    worker blocks when its result is not read, so something must read results while the solver
+    runs. The thread only moves bytes (``recv`` releases the interpreter lock while it waits);
+    results are unpickled by whoever asks for them (``Parser._take``), and never when nobody does.
+    Tasks are taken in the order submitted (``front`` puts urgent ones first).
+    """
 
-def _drain(w: _Worker, results: list[Result | None], cache: FactsCache | None, run: ParseRun) -> bool:
-    """Read every finished result from ``w``; False when the worker is gone."""
-    try:
-        while w.conn.poll():
-            msg = w.conn.recv()
-            if msg == "ready":
-                w.ready = True
-                continue
-            i, kind, payload, warning = msg
-            if w.inflight and w.inflight[0] == i:
-                w.inflight.popleft()
-            if kind == "facts":
-                results[i] = loads_facts(payload)
-            elif kind == "outline":
-                results[i] = pickle.loads(payload)  # from our own worker, never from disk
+    def __init__(self, files: list[SourceFile], jobs: int, cache: FactsCache | None) -> None:
+        self.files = files
+        self.jobs = jobs
+        self.cache = cache
+        self.started = 0  # worker processes started (replacements included)
+        self.crashed: list[str] = []  # files that killed a worker
+        self._ctx = multiprocessing.get_context("spawn")
+        self._cond = threading.Condition()
+        self._queue: deque[Task] = deque()  # in order; an entry no longer in _pending is skipped
+        self._pending: set[Task] = set()  # submitted, not yet sent to a worker
+        self._inflight: set[Task] = set()
+        self._done: dict[Task, tuple[str, object, str | None]] = {}
+        self._workers: list[_Worker] = []
+        self._broken = False  # no worker is left or could start: the asker parses
+        self._closing = False
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, tasks: list[Task], front: bool = False) -> None:
+        with self._cond:
+            new = [t for t in dict.fromkeys(tasks)
+                   if t not in self._pending and t not in self._inflight and t not in self._done]
+            self._pending.update(new)
+            if front:
+                self._queue.extendleft(reversed(new))
             else:
-                results[i] = payload
-            if warning and cache is not None:
-                cache.disable(warning)
-    except (EOFError, OSError, pickle.UnpicklingError):
-        return False
-    return w.proc.is_alive()
+                self._queue.extend(new)
+            if self._thread is None:
+                for _ in range(min(self.jobs, max(1, len(self._pending)))):
+                    self._start()
+                self._broken = not self._workers
+                self._thread = threading.Thread(target=self._pump, name="privlint-parse", daemon=True)
+                self._thread.start()
+        self._wake()
 
+    def result(self, task: Task, wait: bool) -> tuple[str, object, str | None] | None:
+        """The worker's (kind, payload, cache warning) for ``task``, waiting while a worker has
+        it. Not yet sent to one: with ``wait`` wait for it, else withdraw it and say None (the
+        asker parses it). Never submitted, or no worker left: None."""
+        with self._cond:
+            while True:
+                if task in self._done:
+                    return self._done.pop(task)
+                if task in self._inflight or (wait and task in self._pending and not self._broken):
+                    self._cond.wait()
+                    continue
+                self._pending.discard(task)
+                return None
 
-def _replace(w: _Worker, workers: list[_Worker], files: list[SourceFile], queue: deque[int],
-             results: list[Result | None], run: ParseRun, ctx: multiprocessing.context.BaseContext,
-             cache: FactsCache | None) -> None:
-    """A worker died: blame the file it was on (if it had started), requeue the rest."""
-    w.proc.join()
-    code = w.proc.exitcode
-    workers.remove(w)
-    w.conn.close()
-    pending = list(w.inflight)
-    if pending and w.ready:
-        i = pending.pop(0)
-        results[i] = ParseError(files[i].path, 0, 0, f"the parser crashed on this file ({_how(code)})")
-        run.crashed.append(files[i].path)
-    queue.extendleft(reversed(pending))
-    if w.ready and queue:  # a worker that never came up would not come up again
-        _start(ctx, cache, workers, run)
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+        self._wake()
+        if self._thread is not None:
+            self._thread.join()
+        for w in self._workers:
+            w.stop()
+        self._workers = []
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
+    # ------------------------------------------------------------------ the thread
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"!")
 
-def _start(ctx: multiprocessing.context.BaseContext, cache: FactsCache | None, workers: list[_Worker],
-           run: ParseRun) -> None:
-    """One more worker, if the system lets us start one (else the others, or we, do the work)."""
-    try:
-        workers.append(_Worker(ctx, cache))
-        run.workers += 1
-    except (OSError, RuntimeError):
-        pass
+    def _pump(self) -> None:
+        while True:
+            with self._cond:
+                if self._closing:
+                    return
+                self._dispatch()
+                watch = [w.conn for w in self._workers] + [w.proc.sentinel for w in self._workers]
+            ready = multiprocessing.connection.wait([*watch, self._wake_r])
+            if self._wake_r in ready:
+                os.read(self._wake_r, 1 << 16)
+            with self._cond:
+                for w in list(self._workers):
+                    if (w.conn in ready or w.proc.sentinel in ready) and not self._drain(w):
+                        self._replace(w)
+                if not self._workers and not self._broken:
+                    self._broken = True  # nobody left to parse: what is pending goes back to the askers
+                self._cond.notify_all()
+
+    def _dispatch(self) -> None:
+        write = self.cache is not None and self.cache.enabled
+        for w in self._workers:
+            while len(w.inflight) < IN_FLIGHT:
+                task = self._next()
+                if task is None:
+                    return
+                w.inflight.append(task)
+                self._inflight.add(task)
+                with contextlib.suppress(OSError):  # a dead worker: its sentinel says so
+                    w.conn.send((task[0], self.files[task[0]], write, task[1]))
+
+    def _next(self) -> Task | None:
+        while self._queue:
+            task = self._queue.popleft()
+            if task in self._pending:
+                self._pending.discard(task)
+                return task
+        return None
+
+    def _drain(self, w: _Worker) -> bool:
+        """Read every finished result from ``w``; False when the worker is gone."""
+        try:
+            while w.conn.poll():
+                msg = w.conn.recv()
+                if msg == "ready":
+                    w.ready = True
+                    continue
+                i, mode, kind, payload, warning = msg
+                task = (i, mode)
+                with contextlib.suppress(ValueError):
+                    w.inflight.remove(task)
+                self._inflight.discard(task)
+                self._done[task] = (kind, payload, warning)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return False
+        return w.proc.is_alive()
+
+    def _replace(self, w: _Worker) -> None:
+        """A worker died: blame the file it was on (if it had started), requeue the rest."""
+        w.proc.join()
+        code = w.proc.exitcode
+        self._workers.remove(w)
+        w.conn.close()
+        pending = list(w.inflight)
+        self._inflight.difference_update(pending)
+        if pending and w.ready:
+            task = pending.pop(0)
+            path = self.files[task[0]].path
+            crash = ParseError(path, 0, 0, f"the parser crashed on this file ({_how(code)})")
+            self._done[task] = ("error", crash, None)
+            self.crashed.append(path)
+        self._pending.update(pending)
+        self._queue.extendleft(reversed(pending))
+        if w.ready and self._pending:  # a worker that never came up would not come up again
+            self._start()
+
+    def _start(self) -> None:
+        """One more worker, if the system lets us start one (else the others, or we, do the work)."""
+        try:
+            self._workers.append(_Worker(self._ctx, self.cache))
+            self.started += 1
+        except (OSError, RuntimeError):
+            pass
 
 
 def _how(code: int | None) -> str:
@@ -290,6 +474,9 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
                  fingerprint: str | None) -> None:
     """Worker loop: one ``(index, SourceFile, write_cache, mode)`` at a time until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # unwinds: a cache write removes its temporary file
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)  # the solver, in the parent, is the critical path
     tune_for_bulk_work()
     cache = FactsCache(Path(cache_dir), fingerprint, quiet=True) if cache_dir is not None else None
     warned = False
@@ -303,7 +490,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
         try:
             source = read_source(sf)
             if isinstance(source, ParseError):
-                conn.send((i, "error", source, None))
+                conn.send((i, mode, "error", source, None))
                 continue
             kind, payload = "outline", None
             if mode == "outline":
@@ -318,4 +505,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
                 warning, warned = cache.warning, True
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
             kind, payload = "error", ParseError(sf.path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
-        conn.send((i, kind, payload, warning))
+        conn.send((i, mode, kind, payload, warning))
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

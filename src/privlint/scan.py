@@ -17,12 +17,12 @@ from pathlib import Path
 from privlint import catalog
 from privlint.cache import content_digest, get_result, open_cache, put_result, result_key
 from privlint.config import Config
-from privlint.discover import SourceFile, discover
+from privlint.discover import discover
 from privlint.facts import ir
 from privlint.facts.outline import ModuleOutline
 from privlint.findings import Finding, consent_findings, display_path, from_hits
 from privlint.gctune import bulk_work, keep_until_exit
-from privlint.parallel import parse_files
+from privlint.parallel import Parser
 from privlint.parse import ParseError
 from privlint.rules.loader import load_rules
 from privlint.solve.optout import find_opt_outs
@@ -74,8 +74,6 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     cfg = req.config
     found = discover(req.paths, cfg.exclude, cfg.root)
     errors = [ScanError(display_path(p), 0, 0, reason) for p, reason in found.errors]
-    modules: list[ir.ModuleFacts] = []
-    lines = 0
     cache = open_cache(req.paths, cfg.root, req.cache_dir, req.use_cache)
     key = _result_key(req, found) if cache is not None else None
     if key is not None:
@@ -86,47 +84,61 @@ def _run_scan(req: ScanRequest) -> ScanResult:
             previous.stats["result_cached"] = True
             return previous
     parse_started = time.perf_counter()
+    parser = Parser(found.files, req.jobs, cache)
+    try:
+        return _solve_and_report(req, found, parser, errors, key, started, parse_started)
+    finally:
+        parser.close()
+
+
+def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[ScanError],  # noqa: ANN001
+                      key: str | None, started: float, parse_started: float) -> ScanResult:
+    cfg = req.config
+    cache = parser.cache
     # cached facts, else an outline (ast): libcst parses only what the solver turns out to need
-    parsed = parse_files(found.files, req.jobs, cache, mode="outline")
+    parsed = parser.run(mode="outline")
     parse_seconds = time.perf_counter() - parse_started
+    modules: list[ir.ModuleFacts] = []
     outlines: list[ModuleOutline] = []
-    sources: dict[str, SourceFile] = {}
-    for sf, res in zip(found.files, parsed.results, strict=True):
+    index: dict[str, int] = {}  # module -> its file, for those with only an outline
+    lines = 0
+    for i, res in enumerate(parsed.results):
         if isinstance(res, ParseError):
             errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
             continue
         if isinstance(res, ModuleOutline):
             outlines.append(res)
-            sources[res.module] = sf
+            index[res.module] = i
         else:
             modules.append(res)
         lines += res.lines
-    late = {"cached": 0}  # facts of modules loaded later that came from the cache
 
     def load(names: list[str]) -> list[ir.ModuleFacts | None]:
-        """Facts of modules the solver needs that only had an outline (worker processes when
-        there are many)."""
-        run = parse_files([sources[n] for n in names], req.jobs, cache)
-        gc.freeze()  # these facts, too, live to the end of the scan
-        late["cached"] += run.cached
+        """Facts of modules the solver needs that only had an outline."""
         out: list[ir.ModuleFacts | None] = []
-        for res in run.results:
+        for res in parser.facts([index[n] for n in names]):
             if isinstance(res, ParseError):  # ast read it, libcst cannot
                 errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
                 out.append(None)
             else:
                 out.append(res)
+        gc.freeze()  # these facts, too, live to the end of the scan
         return out
+
+    def prefetch(names: list[str]) -> None:
+        parser.prefetch([index[n] for n in names if n in index])
+
     gc.freeze()  # the facts live to the end of the scan: no collection needs to look at them again
     rules = load_rules(_pack_paths(cfg))
     project = ProjectConfig(
         sinks=frozenset(cfg.sinks), sanitizers=frozenset(cfg.sanitizers),
         consent_checks=frozenset(cfg.consent_checks), sources=dict(cfg.sources),
     )
-    program = Program(modules, rules, project, outlines=outlines, load=load)
+    program = Program(modules, rules, project, outlines=outlines, load=load, prefetch=prefetch)
     keep_until_exit(program)
     solve_started = time.perf_counter()
     hits = program.solve()
+    parser.close()  # what the workers still parse ahead is not needed
     solve_seconds = time.perf_counter() - solve_started
     findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
     code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
@@ -147,7 +159,7 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     skipped_functions, skipped_modules = program.skipped()
     stats = {
         "files": len(found.files), "lines": lines,
-        "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached + late["cached"],
+        "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached,
         "parse_seconds": round(parse_seconds, 3), "solve_seconds": round(solve_seconds, 3),
         "functions": program.function_count(),
         # parsed by libcst; the others were read only by the relevance pre-pass (``ast``)

@@ -29,8 +29,8 @@ _CMPOPS = {
 }
 _UNOPS = {"Not": "not", "Minus": "-", "Plus": "+", "BitInvert": "~"}
 
-_SUPPRESS = re.compile(r"#\s*privlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>[^#]*)")
-_ALLOWLIST = re.compile(r"#\s*pragma:\s*(?:allowlist|whitelist)\s+(?:nextline\s+)?secret")
+_SUPPRESS = re.compile(ir.SUPPRESS_COMMENT)
+_ALLOWLIST = re.compile(ir.ALLOWLIST_COMMENT)
 
 
 class _SpanState(CodegenState):

@@ -387,6 +387,9 @@ class Class:
 
 
 SUPPRESSION_HINTS = ("privlint", "allowlist", "whitelist")  # a line without one has no suppression
+# the comments that suppress (``# privlint: ignore[CODES] reason``, detect-secrets' pragma)
+SUPPRESS_COMMENT = r"#\s*privlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?(?P<reason>[^#]*)"
+ALLOWLIST_COMMENT = r"#\s*pragma:\s*(?:allowlist|whitelist)\s+(?:nextline\s+)?secret"
 
 
 @dataclass(frozen=True, slots=True)

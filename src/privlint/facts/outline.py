@@ -18,6 +18,7 @@ nodes. Extra names only cost speed; a missing name could hide a flow.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
@@ -76,7 +77,9 @@ def from_facts(mod: ir.ModuleFacts) -> ModuleOutline:
 
 
 # ====================================================================== from source
-_SUPPRESSION_HINTS = tuple(h.encode() for h in ir.SUPPRESSION_HINTS)  # as extract._suppressions
+# a suppression comment anywhere (extract._suppressions reads them line by line; matching across
+# a line break only pins a module that needs no pinning)
+_SUPPRESSION = re.compile(f"{ir.SUPPRESS_COMMENT}|{ir.ALLOWLIST_COMMENT}".encode())
 
 
 def from_source(source: bytes, path: str, module: str, is_package: bool) -> ModuleOutline | None:
@@ -90,7 +93,14 @@ def from_source(source: bytes, path: str, module: str, is_package: bool) -> Modu
     b.scope_of(tree.body, f"{module}.<module>", "<module>", (), None, None, module_level=True)
     text_lines = source.count(b"\n") + (0 if source.endswith(b"\n") else 1)  # as the facts count
     return ModuleOutline(path, module, is_package, frozenset(b.imports), b.functions, b.classes,
-                         lines=text_lines, pinned=any(h in source for h in _SUPPRESSION_HINTS))
+                         lines=text_lines, pinned=_pinned(source))
+
+
+def _pinned(source: bytes) -> bool:
+    return any(h in source for h in _HINTS) and _SUPPRESSION.search(source) is not None
+
+
+_HINTS = tuple(h.encode() for h in ir.SUPPRESSION_HINTS)
 
 
 class _Builder:

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
-from privlint.facts.names import import_targets, project_prefix, walk
-from privlint.facts.outline import ModuleOutline, from_facts
+from privlint.facts.names import project_prefix, walk
+from privlint.facts.outline import FnOutline, ModuleOutline, from_facts
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
@@ -78,10 +78,13 @@ class Program:
     def __init__(self, modules: list[ir.ModuleFacts], rules: RuleSet,
                  config: ProjectConfig | None = None, everything: bool = False,
                  outlines: list[ModuleOutline] | None = None,
-                 load: Callable[[list[str]], list[ir.ModuleFacts | None]] | None = None) -> None:
+                 load: Callable[[list[str]], list[ir.ModuleFacts | None]] | None = None,
+                 prefetch: Callable[[list[str]], None] | None = None) -> None:
         """``modules``: facts already parsed. ``outlines`` (optional): every module of the
         project, parsed or not; ``load`` parses the named ones (None for a module that cannot
-        be parsed). Without them every module is given as facts."""
+        be parsed); ``prefetch`` (optional) is told, once, which modules the solver will want
+        and in what order, so they can be parsed in the background. Without outlines every
+        module is given as facts."""
         self.rules = rules
         self.everything = everything  # analyse every function (no relevance pre-pass)
         self.active: set[str] = set()
@@ -95,6 +98,8 @@ class Program:
             if m.module not in self.outlines:
                 self.outlines[m.module] = from_facts(m)
         self._load = load
+        self._prefetch = prefetch
+        self._fn_outlines: dict[str, FnOutline] | None = None
         self._parents: set[str] = set()  # functions that define nested functions or lambdas
         self.unloaded: set[str] = set(self.outlines) - {m.module for m in modules}
         self.modules: dict[str, ir.ModuleFacts] = _Lazy()
@@ -151,6 +156,10 @@ class Program:
             dict.__setitem__(self.functions, body.qname, (body, m))
             if c.parent is not None:
                 self._parents.add(c.parent)
+        if self.active:  # parsed while solving: its lambdas go with what they are written in
+            for q, f in m.functions.items():
+                if f.is_lambda and (f.parent or m.body.qname) in self.active:
+                    self.ensure(q)
 
     def load_modules(self, names: list[str]) -> None:
         """Parse these project modules now (in one batch: the loader may use worker processes)."""
@@ -188,20 +197,15 @@ class Program:
 
     # ================================================================== fixpoint
     def solve(self) -> list[Hit]:
-        self.active = self.relevant_functions()  # first: it parses the modules it needs
-        modules = self.module_order()
-        rank = {m: i for i, m in enumerate(modules)}
-        order = [self.modules[m].body.qname for m in modules]
-        order += [q for q in self.functions if q.endswith(".<body>")]
-        first = set(order)
-        order += callees_first([q for q in self.functions if q not in first and q in self.active],
-                               self.functions, rank)
-        order = [q for q in order if q in self.active]
+        self.active = self.relevant_functions()
+        order = self.solve_order()
         self._queue = queue = deque(order)
         self._queued = queued = set(order)
         while queue:
             q = queue.popleft()
             queued.discard(q)
+            if q not in self.functions:  # a lambda the outline counted elsewhere (see relevant_functions)
+                continue
             if self.analyses[q] >= MAX_ANALYSES:
                 self.bound_hit.add(q)
                 continue
@@ -210,6 +214,8 @@ class Program:
                 if dep not in queued:
                     queued.add(dep)
                     queue.append(dep)
+        # modules with suppression comments are parsed whatever the solver needed (PII0xx)
+        self.load_modules([m for m, o in self.outlines.items() if o.pinned])
         hits = [h for q in sorted(self.findings) for h in self.findings[q]]
         hits += self.entry_point_hits()
         self.unguarded_sends = self.entry_point_sends()
@@ -224,40 +230,74 @@ class Program:
 
     def relevant_functions(self) -> set[str]:
         """What the pre-pass says can take part in a flow to a sink, with the module and class
-        bodies that define it (``solve/relevance.py``); ``everything`` turns the pass off."""
+        bodies that define it (``solve/relevance.py``); ``everything`` turns the pass off.
+
+        Decided on outlines alone: nothing is parsed here. The modules it names (and the project
+        modules they import, which the solver mostly needs too: names they resolve, callees) are
+        handed to ``prefetch`` in the order they will be solved, so worker processes parse them
+        while this process solves the first ones (stdlib sample: two import levels parsed 108
+        modules instead of 104 and saved ~0.4 s over one; a third level added nothing)."""
         if self.everything:
             self.load_modules(list(self.unloaded))
             return set(self.functions)
         rel = relevant(list(self.outlines.values()), set(self.outlines) | self.namespaces,
                        self.rules, self.config.sinks, self.alias)
-        # what the pre-pass needs, and what must be seen whatever it says (suppression comments)
-        owner = {q: o.module for o in self.outlines.values() for q in o.functions}
-        needed = {owner[q] for q in rel.functions if q in owner}
-        # the project modules these import, and what those import, are mostly needed too (names
-        # they resolve, callees): one batch in worker processes costs less than parsing them one
-        # by one when reached (stdlib sample: 108 modules parsed instead of 104, ~0.4 s less than
-        # one level; a third level added nothing)
-        for _ in range(PREFETCH_IMPORT_LEVELS):
-            needed |= {t for m in list(needed) for t in self._project_imports(m)}
-        self.load_modules(sorted(needed) + [m for m, o in self.outlines.items() if o.pinned])
         self._grow = rel.grow
         self._writers = rel.writers
         out = set()
         for q in rel.functions:
-            got = self.functions.get(q)
-            if got is None:  # named only in the outline (a lambda's position, see below)
+            fo = self._outline_of(q)
+            if fo is None:
                 continue
-            func, mod = got
             out.add(q)
-            out.add(mod.body.qname)
-            if func.cls:
-                out.add(f"{func.cls}.<body>")
+            out.add(f"{fo.module}.<module>")
+            if fo.cls:
+                out.add(f"{fo.cls}.<body>")
         # a lambda is named by its position, which ``ast`` and libcst may count differently:
-        # it is relevant with the function (or module) it is written in
+        # it is relevant with the function (or module) it is written in (``_register`` does
+        # this for modules parsed from now on)
+        self.active = out
         for q, (func, mod) in list(self.functions.items()):
             if func.is_lambda and (func.parent or mod.body.qname) in out:
                 out.add(q)
         return out
+
+    def _outline_of(self, qname: str) -> FnOutline | None:
+        """The outline of a function of any module, parsed or not."""
+        if self._fn_outlines is None:
+            self._fn_outlines = {q: fo for o in self.outlines.values() for q, fo in o.functions.items()}
+        return self._fn_outlines.get(qname)
+
+    def solve_order(self) -> list[str]:
+        """Active functions module by module, what a module imports first; in a module its top
+        level, its class bodies, then functions callees first (by the names they mention), so a
+        function usually finds its callees' summaries on its first analysis. Read from outlines,
+        so the order is known before anything is parsed; the modules are prefetched in it."""
+        by_module: dict[str, list[FnOutline]] = defaultdict(list)
+        for q in self.active:
+            fo = self._outline_of(q)
+            if fo is not None:
+                by_module[fo.module].append(fo)
+        modules = self.module_order(set(by_module))
+        if self._prefetch is not None:
+            needed = set(modules)
+            wanted = list(modules)
+            for _ in range(PREFETCH_IMPORT_LEVELS):
+                more = sorted({t for m in wanted for t in self._project_imports(m)} - needed)
+                needed.update(more)
+                wanted += more
+            wanted += sorted(m for m, o in self.outlines.items() if o.pinned and m not in needed)
+            self._prefetch([m for m in wanted if m in self.unloaded])
+        order: list[str] = []
+        for m in modules:
+            group = sorted(by_module[m], key=lambda fo: fo.qname)
+            order += [fo.qname for fo in group if fo.name == "<module>"]
+            order += [fo.qname for fo in group if fo.name == "<class>"]
+            order += callees_first([fo for fo in group if fo.name not in ("<module>", "<class>")])
+        known = set(order)
+        # lambdas of modules parsed before (their outline names may differ)
+        order += sorted(q for q in self.active if q not in known)
+        return order
 
     def ensure(self, qname: str) -> None:
         """Solving reached a function the pre-pass left out: analyse it from now on."""
@@ -327,18 +367,15 @@ class Program:
                                h.field, h.landing))
         return out
 
-    def module_order(self) -> list[str]:
-        """Modules with what they import first, so summaries mostly exist before they are used
-        (fewer re-analyses); cycles are broken in name order."""
-        deps: dict[str, set[str]] = {}
-        loaded = dict(self.modules)  # what is parsed now: ordering must not parse anything more
-        for name, mod in loaded.items():
-            found = {project_prefix(t, loaded, skip=name) for t in import_targets(mod)}
-            deps[name] = found - {None}  # type: ignore[assignment]
+    def module_order(self, modules: set[str]) -> list[str]:
+        """These modules with what they import first, so summaries mostly exist before they are
+        used (fewer re-analyses); cycles are broken in name order. From outlines: parses nothing."""
+        deps = {name: {project_prefix(t, modules, skip=name) for t in self.outlines[name].imports} - {None}
+                for name in modules}
         out: list[str] = []
         state: dict[str, int] = {}
-        for root in sorted(loaded):
-            todo = [(root, iter(sorted(deps[root])))]
+        for root in sorted(modules):
+            todo = [(root, iter(sorted(deps[root])))]  # type: ignore[type-var]
             if state.get(root):
                 continue
             state[root] = 1
@@ -351,7 +388,7 @@ class Program:
                     out.append(node)
                 elif not state.get(nxt):
                     state[nxt] = 1
-                    todo.append((nxt, iter(sorted(deps[nxt]))))
+                    todo.append((nxt, iter(sorted(deps[nxt]))))  # type: ignore[type-var]
         return out
 
     def analyze(self, qname: str) -> set[str]:
@@ -982,41 +1019,34 @@ def _called_names(stmts, handed: frozenset[str] | None = None) -> set[str]:  # n
     return out
 
 
-def callees_first(qnames: list[str], functions: dict[str, tuple[ir.Function, ir.ModuleFacts]],
-                  rank: dict[str, int]) -> list[str]:
-    """Functions in module order and, within a module, callees before callers (by the names they
-    mention), so a caller usually finds its callees' summaries on its first analysis."""
-    by_module: dict[str, list[str]] = defaultdict(list)
-    for q in qnames:
-        by_module[functions[q][1].module].append(q)
+def callees_first(group: list[FnOutline]) -> list[str]:
+    """One module's functions, callees before callers (by the names they mention)."""
+    named: dict[str, list[FnOutline]] = defaultdict(list)
+    for fo in group:
+        named[fo.name].append(fo)
     out: list[str] = []
-    for module in sorted(by_module, key=lambda m: rank[m]):
-        group = by_module[module]
-        named: dict[str, list[str]] = defaultdict(list)
-        for q in group:
-            named[functions[q][0].name].append(q)
-        done: set[str] = set()
-        for root in group:
-            if root in done:
-                continue
-            done.add(root)
-            stack = [(root, iter(sorted(functions[root][0].mentions)))]
-            while stack:
-                q, it = stack[-1]
-                nxt = None
-                for name in it:
-                    for g in named.get(name, ()):
-                        if g not in done:
-                            nxt = g
-                            break
-                    if nxt is not None:
+    done: set[str] = set()
+    for root in group:
+        if root.qname in done:
+            continue
+        done.add(root.qname)
+        stack = [(root, iter(sorted(root.mentions)))]
+        while stack:
+            fo, it = stack[-1]
+            nxt = None
+            for name in it:
+                for g in named.get(name, ()):
+                    if g.qname not in done:
+                        nxt = g
                         break
-                if nxt is None:
-                    stack.pop()
-                    out.append(q)
-                else:
-                    done.add(nxt)
-                    stack.append((nxt, iter(sorted(functions[nxt][0].mentions))))
+                if nxt is not None:
+                    break
+            if nxt is None:
+                stack.pop()
+                out.append(fo.qname)
+            else:
+                done.add(nxt.qname)
+                stack.append((nxt, iter(sorted(nxt.mentions))))
     return out
 
 
