@@ -121,6 +121,7 @@ class _Positions:
             i = find(b"\n", i + 1)
         self.starts = starts
         self.ascii = source.isascii()
+        self.seen: dict[ir.Pos, ir.Pos] = {}
         self.byte_of: list[int] | None = None
         if not code.isascii():  # character offsets -> UTF-8 byte offsets of the generated code
             self.byte_of = list(itertools.accumulate(
@@ -144,7 +145,8 @@ class _Positions:
             start, end = self.byte_of[start], self.byte_of[end]
         line, col = self._point(start)
         eline, ecol = self._point(end)
-        return (line, col, eline, ecol)
+        pos = (line, col, eline, ecol)
+        return self.seen.setdefault(pos, pos)  # one tuple per span: nested nodes often share it
 
 
 class _Lowerer:

@@ -15,6 +15,7 @@ along the target chain, the containers of subscript targets), receivers of mutat
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from privlint.facts import ir
 
@@ -86,6 +87,16 @@ def _target_names(t: object, out: set[str], plain: set[str], through: bool = Fal
             return
         else:
             return
+
+
+_FROZEN: dict[frozenset[str], frozenset[str]] = {}
+
+
+def frozen(names: Iterable[str]) -> frozenset[str]:
+    """A shared frozen set of these names: most are empty or one name, and each new set costs
+    216 bytes at least (a module's pickle then holds each distinct set once, too)."""
+    s = frozenset(names)
+    return _FROZEN.setdefault(s, s) if len(s) <= 4 else s
 
 
 def scan(body: tuple[ir.Stmt, ...], params: tuple[ir.Param, ...] = (),
@@ -161,7 +172,7 @@ def scan(body: tuple[ir.Stmt, ...], params: tuple[ir.Param, ...] = (),
             if child is not None and not isinstance(child, _SKIP):
                 stack.append(child)
     stores |= plain if module_level else plain & declared
-    return frozenset(mentions), frozenset(stores), frozenset(attrs)
+    return frozen(mentions), frozen(stores), frozen(attrs)
 
 
 def with_names(f: ir.Function) -> ir.Function:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from privlint.facts import ir
-from privlint.facts.names import MUTATORS, PYTHON_CHILD, import_base, import_targets, scan
+from privlint.facts.names import MUTATORS, PYTHON_CHILD, frozen, import_base, import_targets, scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +288,7 @@ class _Names:
 
     def result(self, module_level: bool) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         stores = self.stores | (self.plain if module_level else self.plain & self.declared)
-        return frozenset(self.mentions), frozenset(stores), frozenset(self.attrs)
+        return frozen(self.mentions), frozen(stores), frozen(self.attrs)
 
 
 def _params(a: ast.arguments) -> tuple[tuple[str, ...], list]:
@@ -320,4 +320,4 @@ def _mentions(exprs: list) -> frozenset[str]:
             continue
         names.visit(n, None)
         stack.extend(ast.iter_child_nodes(n))
-    return frozenset(names.mentions)
+    return frozen(names.mentions)

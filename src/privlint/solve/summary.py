@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from privlint.solve.values import EMPTY, Flow, Origin, Trace, Val, bounded, join
+from privlint.solve.values import EMPTY, NO_NAMES, Flow, Origin, Trace, Val, bounded, join
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,4 +82,4 @@ class Summary:
 
 
 def param_origin(func: str, name: str, path: str, line: int, column: int) -> Origin:
-    return Origin(frozenset(), f"parameter {name}", "", path, line, column, func, "api", name, ())
+    return Origin(NO_NAMES, f"parameter {name}", "", path, line, column, func, "api", name, ())
