@@ -137,3 +137,23 @@ def test_closing_stops_busy_workers_without_leaving_temporary_files(tmp_path: Pa
     assert not list((tmp_path / "c").rglob(".tmp-*"))
     assert parse_files(files, jobs=1, cache=FactsCache.open(tmp_path / "c")).results == \
         parse_files(files, jobs=1).results  # whatever was written is whole
+
+
+def test_a_failing_pool_thread_leaves_the_work_to_the_asker(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    files = tree(tmp_path, 4)
+    monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
+
+    def broken(self: parallel.ParsePool) -> None:
+        with self._cond:
+            self._dispatch()  # the files are with the workers now ...
+        raise RuntimeError("a bug in the pump")  # ... and nobody will read their results
+
+    monkeypatch.setattr(parallel.ParsePool, "_pump_loop", broken)
+    monkeypatch.setattr("threading.excepthook", lambda args: None)  # the thread's traceback
+    parser = parallel.Parser(files, jobs=2)
+    try:
+        parser.prefetch([0, 1, 2, 3])
+        assert parser.facts([0, 1, 2, 3]) == parse_files(files, jobs=1).results
+    finally:
+        parser.close()

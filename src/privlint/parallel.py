@@ -378,6 +378,16 @@ class ParsePool:
             os.write(self._wake_w, b"!")
 
     def _pump(self) -> None:
+        try:
+            self._pump_loop()
+        except BaseException:
+            with self._cond:  # never leave an asker waiting: it parses what is left itself
+                self._broken = True
+                self._inflight.clear()
+                self._cond.notify_all()
+            raise
+
+    def _pump_loop(self) -> None:
         while True:
             with self._cond:
                 if self._closing:
