@@ -326,7 +326,9 @@ class ParsePool:
         self._workers: list[_Worker] = []
         self._broken = False  # no worker is left or could start: the asker parses
         self._closing = False
-        self._wake_r, self._wake_w = os.pipe()
+        # a pipe the thread also waits on, so a submit or close wakes it (a Connection: works
+        # with ``connection.wait`` on every platform)
+        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
         self._thread: threading.Thread | None = None
 
     def submit(self, tasks: list[Task], front: bool = False) -> None:
@@ -369,13 +371,13 @@ class ParsePool:
         for w in self._workers:
             w.stop()
         self._workers = []
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        self._wake_r.close()
+        self._wake_w.close()
 
     # ------------------------------------------------------------------ the thread
     def _wake(self) -> None:
         with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"!")
+            self._wake_w.send_bytes(b"!")
 
     def _pump(self) -> None:
         try:
@@ -395,8 +397,8 @@ class ParsePool:
                 self._dispatch()
                 watch = [w.conn for w in self._workers] + [w.proc.sentinel for w in self._workers]
             ready = multiprocessing.connection.wait([*watch, self._wake_r])
-            if self._wake_r in ready:
-                os.read(self._wake_r, 1 << 16)
+            while self._wake_r in ready and self._wake_r.poll():
+                self._wake_r.recv_bytes()
             with self._cond:
                 for w in list(self._workers):
                     if (w.conn in ready or w.proc.sentinel in ready) and not self._drain(w):
@@ -485,7 +487,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, cache_dir: str | N
     """Worker loop: one ``(index, SourceFile, write_cache, mode)`` at a time until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
     signal.signal(signal.SIGTERM, _exit_cleanly)  # unwinds: a cache write removes its temporary file
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
         os.nice(WORKER_NICE)  # the solver, in the parent, is the critical path
     tune_for_bulk_work()
     cache = FactsCache(Path(cache_dir), fingerprint, quiet=True) if cache_dir is not None else None
