@@ -133,8 +133,8 @@ class Parser:
 
     def prefetch(self, indices: list[int]) -> None:
         """These files' facts will be asked for, in this order: workers may parse them now."""
-        if self.pool is None and (self.jobs < 2 or len(indices) < MIN_POOL_FILES):
-            return  # too few to be worth starting workers: parsed here when asked for
+        if self.jobs < 2 or (self.pool is None and len(indices) < MIN_POOL_FILES):
+            return  # one job asked for, or too few to start workers for: parsed here when asked for
         self._pool(self.jobs).submit([(i, "facts") for i in indices])
 
     def facts(self, indices: list[int]) -> list[Result]:
@@ -188,7 +188,8 @@ class Parser:
 
     def _here(self, indices: list[int], mode: str) -> list[Result]:
         """Parse in this process, except files that look able to crash the parser: those go to
-        a worker (a throw-away one when no pool runs), so a crash costs only that file."""
+        a worker (a pool of one is started for them when none runs), so a crash costs only that
+        file."""
         out: dict[int, Result] = {}
         risky = []
         for i in indices:
@@ -211,6 +212,7 @@ class Parser:
                 else:
                     out[i] = self._decode(got)
         return [out[i] for i in indices]
+
 
 def _one(sf: SourceFile, source: bytes, cache: FactsCache | None, mode: str) -> Result:
     if mode == "outline":
