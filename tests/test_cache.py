@@ -200,3 +200,16 @@ def test_an_unchanged_tree_reuses_the_whole_result_and_any_change_invalidates_it
         entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
     again = scan(root, tmp_path / "c", keep_results=True)
     assert "result_cached" not in again.stats and view(again) == []
+
+
+def test_a_write_interrupted_by_a_stop_leaves_no_temporary_file(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parse worker told to stop (SIGTERM) unwinds with SystemExit, maybe in the middle of a
+    cache write: the temporary file goes, and no entry is left half written."""
+    def stopped(src: str, dst: str) -> None:
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cache, "_replace", stopped)
+    with pytest.raises(SystemExit):
+        cache.write_entry(tmp_path / "c" / "facts" / "ab" / "entry", b"payload")
+    assert list((tmp_path / "c").rglob("*")) == [tmp_path / "c" / "facts", tmp_path / "c" / "facts" / "ab"]

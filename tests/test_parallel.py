@@ -125,8 +125,10 @@ def test_a_module_no_worker_has_started_is_parsed_by_the_asker(tmp_path: Path,
 
 def test_closing_stops_busy_workers_without_leaving_temporary_files(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The solver is done while workers still parse ahead: they are stopped, and a cache write
-    they were in the middle of leaves nothing behind."""
+    """The solver is done while workers still parse ahead: closing returns, and the cache holds
+    only whole entries and no temporary file. (Whether a worker is stopped in the middle of a
+    write is up to timing; the unwinding that cleans up then is ``cache._write_atomic``'s, which
+    ``test_cache.py::test_a_write_interrupted_by_a_stop_leaves_no_temporary_file`` covers.)"""
     files = tree(tmp_path, 30)
     monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
     cache = FactsCache.open(tmp_path / "c")

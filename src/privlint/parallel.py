@@ -118,14 +118,9 @@ class Parser:
                     self.cached += 1
                     continue
             todo.append(i)
-        if self.jobs > 1 and len(todo) >= MIN_POOL_FILES:
-            pool = self._pool(self.jobs)
-            pool.submit([(i, mode) for i in sorted(todo, key=lambda i: (-sizes[i], i))])  # longest first
-            for i in todo:
-                results[i] = self._take(i, mode, wait=True)
-        else:
-            for i, res in zip(todo, self._here(todo, mode), strict=True):
-                results[i] = res
+        order = sorted(todo, key=lambda i: (-sizes[i], i))  # longest first: the last ones are short
+        for i, res in zip(order, self._batch(order, mode), strict=True):
+            results[i] = res
         out = [r for r in results if r is not None]
         assert len(out) == len(files)
         return ParseRun(out, self.cached, self.pool.started if self.pool else 0,
@@ -148,12 +143,7 @@ class Parser:
                 rest.append(i)
             else:
                 out[i] = got
-        if self.jobs > 1 and len(rest) >= MIN_POOL_FILES:  # a big batch: workers, too
-            pool = self._pool(self.jobs)
-            pool.submit([(i, "facts") for i in rest])
-            out.update((i, self._take(i, "facts", wait=True)) for i in rest)
-        else:
-            out.update(zip(rest, self._here(rest, "facts"), strict=True))
+        out.update(zip(rest, self._batch(rest, "facts"), strict=True))
         return [out[i] for i in indices]
 
     def close(self) -> None:
@@ -162,6 +152,14 @@ class Parser:
             self.pool = None
 
     # ------------------------------------------------------------------ internals
+    def _batch(self, indices: list[int], mode: str) -> list[Result]:
+        """Parse these, in worker processes when there are many, else here."""
+        if self.jobs < 2 or len(indices) < MIN_POOL_FILES:
+            return self._here(indices, mode)
+        pool = self._pool(self.jobs)
+        pool.submit([(i, mode) for i in indices])
+        return [self._take(i, mode, wait=True) for i in indices]  # type: ignore[misc]
+
     def _pool(self, jobs: int) -> ParsePool:
         if self.pool is None:
             self.pool = ParsePool(self.files, jobs, self.cache)
@@ -194,24 +192,22 @@ class Parser:
         risky = []
         for i in indices:
             source = read_source(self.files[i])
-            if isinstance(source, ParseError):
-                out[i] = source
-            elif may_crash_parser(source):
+            if not isinstance(source, ParseError) and may_crash_parser(source):
                 risky.append(i)
             else:
-                out[i] = _one(self.files[i], source, self.cache, mode)
+                out[i] = self._parse_here(i, source, mode)
         if risky:
             pool = self.pool if self.pool is not None else self._pool(1)
             pool.submit([(i, mode) for i in risky], front=True)
             for i in risky:
                 got = pool.result((i, mode), True)
-                if got is None:  # no worker at all: the parse may crash us, but there is no other way
-                    source = read_source(self.files[i])
-                    out[i] = source if isinstance(source, ParseError) else _one(
-                        self.files[i], source, self.cache, mode)
-                else:
-                    out[i] = self._decode(got)
+                # no worker at all: the parse may crash us, but there is no other way
+                out[i] = self._decode(got) if got is not None else self._parse_here(
+                    i, read_source(self.files[i]), mode)
         return [out[i] for i in indices]
+
+    def _parse_here(self, i: int, source: bytes | ParseError, mode: str) -> Result:
+        return source if isinstance(source, ParseError) else _one(self.files[i], source, self.cache, mode)
 
 
 def _one(sf: SourceFile, source: bytes, cache: FactsCache | None, mode: str) -> Result:

@@ -89,14 +89,19 @@ def _target_names(t: object, out: set[str], plain: set[str], through: bool = Fal
             return
 
 
-_FROZEN: dict[frozenset[str], frozenset[str]] = {}
+NO_NAMES: frozenset[str] = frozenset()  # the one empty name set
+_FROZEN: dict[frozenset[str], frozenset[str]] = {NO_NAMES: NO_NAMES}
+_FROZEN_UP_TO = 4  # bigger sets are rarer and costlier to hash
 
 
 def frozen(names: Iterable[str]) -> frozenset[str]:
-    """A shared frozen set of these names: most are empty or one name, and each new set costs
-    216 bytes at least (a module's pickle then holds each distinct set once, too)."""
-    s = frozenset(names)
-    return _FROZEN.setdefault(s, s) if len(s) <= 4 else s
+    """A shared frozen set of these names (the facts' and outlines' name sets, the solver's
+    values): most are empty or one name, each new set costs 216 bytes at least, and a scan held
+    ~17 copies of each (a module's pickle then holds each distinct set once, too)."""
+    if not names:  # the usual case (a generator is never false: it goes the long way)
+        return NO_NAMES
+    s = frozenset(names)  # a frozenset given is returned as it is, not copied
+    return _FROZEN.setdefault(s, s) if len(s) <= _FROZEN_UP_TO else s
 
 
 def scan(body: tuple[ir.Stmt, ...], params: tuple[ir.Param, ...] = (),

@@ -96,11 +96,12 @@ def from_source(source: bytes, path: str, module: str, is_package: bool) -> Modu
                          lines=text_lines, pinned=_pinned(source))
 
 
-def _pinned(source: bytes) -> bool:
-    return any(h in source for h in _HINTS) and _SUPPRESSION.search(source) is not None
-
-
 _HINTS = tuple(h.encode() for h in ir.SUPPRESSION_HINTS)
+
+
+def _pinned(source: bytes) -> bool:
+    """A suppression comment anywhere: the cheap word test first, the pattern only then."""
+    return any(h in source for h in _HINTS) and _SUPPRESSION.search(source) is not None
 
 
 class _Builder:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from privlint.solve.values import EMPTY, NO_NAMES, Flow, Origin, Trace, Val, bounded, join
+from privlint.facts.names import NO_NAMES
+from privlint.solve.values import EMPTY, Flow, Origin, Trace, Val, bounded, join
 
 
 @dataclass(frozen=True, slots=True)

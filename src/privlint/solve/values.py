@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from privlint.facts.names import NO_NAMES, frozen
+
 MAX_TRACE = 60
 MAX_STRS = 24
 MAX_DEPTH = 6  # field nesting kept; deeper stores are folded into ``rest``
@@ -151,20 +153,6 @@ class Flow(NamedTuple):
 Flows = dict[Origin, Flow]
 _EMPTY_FLOWS: Flows = {}
 _EMPTY_FIELDS: dict = {}  # shared: a value's dicts are never mutated
-NO_NAMES: frozenset[str] = frozenset()  # the one empty set values share (see Val)
-_NO_NAMES = NO_NAMES
-
-
-_SETS: dict[frozenset[str], frozenset[str]] = {}
-_INTERN_UP_TO = 4  # bigger sets are rarer and costlier to hash
-
-
-def _intern(s: frozenset[str]) -> frozenset[str]:
-    if not s:
-        return _NO_NAMES
-    if len(s) > _INTERN_UP_TO:
-        return s
-    return _SETS.setdefault(s, s)
 
 
 def _union(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
@@ -214,10 +202,10 @@ class Val:
         # shared sets: each ``frozenset()``, ``{q}`` or union is a new object of 216 bytes at
         # least, while a scan holds few distinct ones (gen100k: 410k sets, 24k distinct; a
         # third of the solver's memory)
-        self.refs = _intern(refs)
-        self.strs = _intern(strs)
-        self.names = _intern(names)
-        self.ids = _intern(ids)
+        self.refs = frozen(refs)
+        self.strs = frozen(strs)
+        self.names = frozen(names)
+        self.ids = frozen(ids)
         self._tainted: bool | None = None
         self._sig: tuple | None = None
 
@@ -268,8 +256,8 @@ class Val:
         sig = self._sig
         if sig is None:
             sig = self._sig = (
-                frozenset(self.flows) if self.flows else _NO_NAMES,
-                frozenset(self.rest) if self.rest else _NO_NAMES,
+                frozenset(self.flows) if self.flows else NO_NAMES,
+                frozenset(self.rest) if self.rest else NO_NAMES,
                 tuple(sorted((repr(k), v.signature()) for k, v in self.fields.items()))
                 if self.fields else (),
                 self.refs, self.strs,
@@ -280,7 +268,7 @@ class Val:
     def replace(self, **kw: object) -> Val:
         v = Val(self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids)
         for k, x in kw.items():
-            setattr(v, k, _intern(x) if type(x) is frozenset else x)
+            setattr(v, k, frozen(x) if type(x) is frozenset else x)
         if "flows" not in kw and "rest" not in kw and "fields" not in kw:
             v._tainted = self._tainted
         return v
@@ -491,7 +479,7 @@ def strip_kinds(v: Val, kinds: frozenset[str] | None) -> Val:
         if left == f.origin.kinds:
             return f
         o = f.origin
-        o2 = Origin(_intern(left), o.label, o.says, o.path, o.line, o.column, o.func, o.by)
+        o2 = Origin(frozen(left), o.label, o.says, o.path, o.line, o.column, o.func, o.by)
         return Flow(o2, f.trace, f.notes)
 
     return v.map_flows(fn)
