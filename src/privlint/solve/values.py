@@ -169,16 +169,20 @@ def _union(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
 
 
 def join_flows(a: Flows, b: Flows) -> Flows:
-    if not a:
+    """Per origin the flow with the shorter trace. ``a`` itself when ``b`` adds nothing (the
+    usual case once a fixpoint is near): no copy, and callers' ``is`` shortcuts keep working."""
+    if not a or a is b:
         return b
     if not b:
         return a
-    out = dict(a)
+    out = None
     for o, f in b.items():
-        g = out.get(o)
-        if g is None or len(f.trace) < len(g.trace):
+        g = a.get(o)  # b's keys are distinct: ``a`` still holds what ``out`` would
+        if g is not f and (g is None or len(f.trace) < len(g.trace)):
+            if out is None:
+                out = dict(a)
             out[o] = f
-    return out
+    return a if out is None else out
 
 
 class Val:
@@ -202,10 +206,11 @@ class Val:
         # shared sets: each ``frozenset()``, ``{q}`` or union is a new object of 216 bytes at
         # least, while a scan holds few distinct ones (gen100k: 410k sets, 24k distinct; a
         # third of the solver's memory)
-        self.refs = frozen(refs)
-        self.strs = frozen(strs)
-        self.names = frozen(names)
-        self.ids = frozen(ids)
+        # (the truth tests spare the call for empty sets: a solve builds a million values)
+        self.refs = frozen(refs) if refs else NO_NAMES
+        self.strs = frozen(strs) if strs else NO_NAMES
+        self.names = frozen(names) if names else NO_NAMES
+        self.ids = frozen(ids) if ids else NO_NAMES
         self._tainted: bool | None = None
         self._sig: tuple | None = None
 
