@@ -197,3 +197,21 @@ def send():
     assert max(prog.analyses[q] for q in ("app.deep", "app.rebuild")) < 12
     hits = [h for hs in prog.findings.values() for h in hs]
     assert any("hostname" in h.flow.origin.kinds for h in hits)
+
+
+def test_substitute_never_writes_into_a_shared_flow_table() -> None:
+    """A callee's ``rest`` holding a parameter's flow, then one of its own; the caller passed a
+    clean value. Substituting made ``rest`` the clean value's flow table (the one every empty
+    value shares) and then wrote the callee's flow into it: every empty value was tainted."""
+    from privlint.solve.calls import substitute
+    from privlint.solve.summary import param_origin
+    from privlint.solve.values import Trace
+
+    p = param_origin("m.g", "x", "m.py", 2, 1)
+    own = origin("h", "hostname")
+    ret = Val(rest={p: Flow(p, Trace.of()), own: Flow(own, Trace.of())})
+    clean = Val(strs=frozenset({"text"}))
+    out = substitute(ret, {"x": clean}, Step("m.py", 9, 1, "call", "passed to g()"))
+    assert {o.label for o in out.rest} == {"h"}
+    assert not Val().flows and not Val().rest and not clean.rest and not clean.flows
+    assert not EMPTY.tainted and not Val().tainted

@@ -758,11 +758,16 @@ def substitute(v: Val, binding: dict[str, Val], call_step: Step, depth: int = 0)
             continue
         out = join(out, _actual(binding, o, f, call_step))
     rest: Flows = {}
+    owned = True  # ``rest`` may become a table of an argument's value: never write into that
     for o, f in v.rest.items():
         if o.param is None:
+            if not owned:
+                rest, owned = dict(rest), True
             rest[o] = f
         else:
-            rest = join_flows(rest, _actual(binding, o, f, call_step).all_flows())
+            joined = join_flows(rest, _actual(binding, o, f, call_step).all_flows())
+            if joined is not rest:
+                rest, owned = joined, False
     fields = {k: substitute(fv, binding, call_step, depth + 1) for k, fv in v.fields.items()}
     base = Val(own, rest, fields, v.refs, v.strs, v.names, v.ids)
     return join(base, out)
