@@ -324,7 +324,7 @@ def transform(it: Interp, note: str, name: str, receiver: Val | None, args: Args
         short = name.rsplit(".", 1)[-1]
         what = f"{note} by {short}()"
         step = Step(it.path, e.pos[0], e.pos[1], "transform", what)
-        out = out.map_flows(lambda f: f if note in f.notes else f.then(step, note))
+        out = out.map_kept(lambda f: f if note in f.notes else f.then(step, note))
     return out
 
 
@@ -791,7 +791,7 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
         return Flow(g.origin, t + (callee if t.last == call_step else tail),
                     g.notes | notes if notes else g.notes)
 
-    return actual.map_flows(extend)
+    return actual.map_kept(extend)
 
 
 def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, args: Args,

@@ -20,6 +20,7 @@ the one with the shortest trace, so loops reach a fixpoint and findings show the
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 from privlint.facts.names import NO_NAMES, frozen
@@ -146,8 +147,15 @@ class Flow(NamedTuple):
 
     def then(self, step: Step | None, note: str = "") -> Flow:
         trace = self.trace.then(step) if step is not None else self.trace
-        notes = self.notes | {note} if note else self.notes
-        return Flow(self.origin, trace, notes)
+        notes = self.notes | {note} if note and note not in self.notes else self.notes
+        if trace is self.trace and notes is self.notes:
+            return self
+        return _new_flow((self.origin, trace, notes))
+
+
+# ``Flow(...)`` runs a generated Python ``__new__``; this builds the same tuple in C (a flow is
+# made at every hop of every trace)
+_new_flow = functools.partial(tuple.__new__, Flow)
 
 
 Flows = dict[Origin, Flow]
@@ -297,10 +305,25 @@ class Val:
         return Val(m(self.flows), m(self.rest), {k: v.map_flows(fn) for k, v in self.fields.items()},
                    self.refs, self.strs, self.names, self.ids)
 
+    def map_kept(self, fn) -> Val:  # noqa: ANN001 - Callable[[Flow], Flow]
+        """``map_flows`` for an ``fn`` that keeps each flow's origin (a step, a note, a longer
+        trace): no flow can meet another, so each table is one comprehension, and the name
+        sets, already shared, are not interned again."""
+        if not self.tainted:
+            return self
+        v = _new_val(Val)
+        v.flows = {o: fn(f) for o, f in self.flows.items()} if self.flows else _EMPTY_FLOWS
+        v.rest = {o: fn(f) for o, f in self.rest.items()} if self.rest else _EMPTY_FLOWS
+        v.fields = {k: x.map_kept(fn) for k, x in self.fields.items()} if self.fields else _EMPTY_FIELDS
+        v.refs, v.strs, v.names, v.ids = self.refs, self.strs, self.names, self.ids
+        v._tainted = True
+        v._sig = None
+        return v
+
     def step(self, step: Step | None, note: str = "") -> Val:
         if not self.tainted or (step is None and not note):
             return self
-        return self.map_flows(lambda f: f.then(step, note))
+        return self.map_kept(lambda f: f.then(step, note))
 
     def flat(self) -> Val:
         """The value as an opaque whole (``str(d)``): every flow, no structure.
@@ -315,6 +338,7 @@ class Val:
 
 
 EMPTY = Val()
+_new_val = object.__new__
 
 
 def join(a: Val, b: Val) -> Val:
