@@ -202,6 +202,28 @@ def test_an_unchanged_tree_reuses_the_whole_result_and_any_change_invalidates_it
     assert "result_cached" not in again.stats and view(again) == []
 
 
+class _Planted:
+    """What a poisoned cache entry would run on load (``os.system`` in a real attack)."""
+
+    ran: list[str] = []
+
+    def __reduce__(self):  # noqa: ANN204
+        return (_Planted.ran.append, ("loaded",))
+
+
+def test_a_result_entry_naming_other_code_is_a_miss_and_never_runs(tmp_path: Path) -> None:
+    """A cache restored from another CI run is input, not code: a whole-scan result entry that
+    names any class but the result's own is refused (the facts entries already were)."""
+    root = project(tmp_path / "p")
+    cold = scan(root, tmp_path / "c", keep_results=True)
+    (entry,) = (tmp_path / "c" / "results").iterdir()
+    entry.write_bytes(cache.encode_entry(pickle.dumps(_Planted())))  # a valid checksum, too
+    again = scan(root, tmp_path / "c", keep_results=True)
+    assert _Planted.ran == [] and "result_cached" not in again.stats
+    assert view(again) == view(cold)
+    assert scan(root, tmp_path / "c", keep_results=True).stats.get("result_cached") is True
+
+
 def test_a_write_interrupted_by_a_stop_leaves_no_temporary_file(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A parse worker told to stop (SIGTERM) unwinds with SystemExit, maybe in the middle of a

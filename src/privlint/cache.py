@@ -92,6 +92,21 @@ class _IRUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a cache entry")
 
 
+class _ResultUnpickler(pickle.Unpickler):
+    """A whole-scan result names only its own few classes: an entry that names anything else
+    (``os.system`` in a cache restored from an untrusted CI run) is refused, not called."""
+
+    ALLOWED = frozenset({("privlint.scan", "ScanResult"), ("privlint.scan", "ScanError"),
+                         ("privlint.findings", "Finding"), ("privlint.findings", "TraceStep"),
+                         ("privlint.reuse", "Previous"),
+                         *(("builtins", n) for n in ("frozenset", "set", "tuple", "list", "dict"))})
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a result entry")
+
+
 def loads_facts(data: bytes, also_outline: bool = False) -> ir.ModuleFacts:
     """Facts from a pickle; with ``also_outline``, an outline is accepted too (the cache keeps
     the outline of a module the solver did not need, facts/outline.py)."""
@@ -268,28 +283,29 @@ def result_key(parts: list[str]) -> str:
     return h.hexdigest()
 
 
-def get_result(cache: FactsCache, key: str) -> object | None:
-    """A previous scan's result for exactly these inputs, or None; a bad entry is a miss."""
+def get_result(cache: FactsCache, key: str, folder: str = "results") -> object | None:
+    """A previous scan's result for exactly these inputs (``state``: what the last scan with
+    these options left, reuse.py), or None; a bad entry is a miss."""
     if not cache.enabled:
         return None
     try:
-        data = (cache.directory / "results" / key).read_bytes()
+        data = (cache.directory / folder / key).read_bytes()
     except OSError:
         return None
     payload = checked_payload(data)
     if payload is None:
         return None
     try:
-        return pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - any undecodable entry is a miss, never an error
+        return _ResultUnpickler(io.BytesIO(payload)).load()
+    except Exception:  # noqa: BLE001 - any undecodable or refused entry is a miss, never an error
         return None
 
 
-def put_result(cache: FactsCache, key: str, result: object) -> None:
+def put_result(cache: FactsCache, key: str, result: object, name: str = "results") -> None:
     """Keep the result of this scan; only the newest few are kept (old ones are never read)."""
     if not cache.enabled:
         return
-    folder = cache.directory / "results"
+    folder = cache.directory / name
     error = write_entry(folder / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     if error is not None:
         return

@@ -24,6 +24,7 @@ from privlint.findings import Finding, consent_findings, display_path, from_hits
 from privlint.gctune import bulk_work, keep_until_exit
 from privlint.parallel import Parser
 from privlint.parse import ParseError
+from privlint.reuse import Previous, file_identity, unaffected
 from privlint.rules.loader import load_rules
 from privlint.solve.optout import find_opt_outs
 from privlint.solve.program import Program, ProjectConfig
@@ -75,7 +76,8 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     found = discover(req.paths, cfg.exclude, cfg.root)
     errors = [ScanError(display_path(p), 0, 0, reason) for p, reason in found.errors]
     cache = open_cache(req.paths, cfg.root, req.cache_dir, req.use_cache)
-    key = _result_key(req, found) if cache is not None else None
+    digests = _digests(found) if cache is not None else None
+    key = _result_key(req, found, digests) if digests is not None else None
     if key is not None:
         previous = get_result(cache, key)  # type: ignore[arg-type]
         if isinstance(previous, ScanResult):  # nothing that decides a finding has changed
@@ -86,15 +88,18 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     parse_started = time.perf_counter()
     parser = Parser(found.files, req.jobs, cache)
     try:
-        return _solve_and_report(req, found, parser, errors, key, started, parse_started)
+        return _solve_and_report(req, found, parser, errors, key, digests, started, parse_started)
     finally:
         parser.close()
 
 
 def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[ScanError],  # noqa: ANN001
-                      key: str | None, started: float, parse_started: float) -> ScanResult:
+                      key: str | None, digests: dict[str, str] | None, started: float,
+                      parse_started: float) -> ScanResult:
     cfg = req.config
     cache = parser.cache
+    state = _state_key(req) if digests is not None else None
+    previous = get_result(cache, state, "state") if cache is not None and state is not None else None
     # cached facts, else an outline (ast): libcst parses only what the solver turns out to need
     parsed = parser.run(mode="outline")
     parse_seconds = time.perf_counter() - parse_started
@@ -113,12 +118,16 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
             modules.append(res)
         lines += res.lines
 
+    load_errors: list[ScanError] = []
+    failed: set[str] = set()
+
     def load(names: list[str]) -> list[ir.ModuleFacts | None]:
         """Facts of modules the solver needs that only had an outline."""
         out: list[ir.ModuleFacts | None] = []
-        for res in parser.facts([index[n] for n in names]):
+        for name, res in zip(names, parser.facts([index[n] for n in names]), strict=True):
             if isinstance(res, ParseError):  # ast read it, libcst cannot
-                errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
+                load_errors.append(ScanError(display_path(res.path), res.line, res.column, res.message))
+                failed.add(name)
                 out.append(None)
             else:
                 out.append(res)
@@ -137,16 +146,47 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     program = Program(modules, rules, project, outlines=outlines, load=load, prefetch=prefetch)
     keep_until_exit(program)
     solve_started = time.perf_counter()
-    hits = program.solve()
-    parser.close()  # what the workers still parse ahead is not needed
+    changed = None
+    if isinstance(previous, Previous) and digests is not None:
+        identities = {file_identity(sf.path, sf.module, sf.is_package): sf.module for sf in found.files}
+        program.relevant_functions()
+        changed = unaffected(previous, digests, identities, program.outlines, program.relevant,
+                             program.fresh_relevance)
+    if changed is not None and isinstance(previous, Previous):  # reuse.py: nothing to re-solve
+        parser.close()
+        findings, code_catalog = list(previous.findings), previous.catalog
+        errors += previous.load_errors
+        stats = dict(previous.stats, result_reused=True, unaffected_changes=len(changed))
+        stats.pop("result_cached", None)
+    else:
+        hits = program.solve()
+        parser.close()  # what the workers still parse ahead is not needed
+        findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
+        code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
+        findings += catalog_findings
+        if catalog_error:
+            errors.append(ScanError(cfg.catalog or "", 0, 0, catalog_error))
+        # every module with a suppression comment was parsed (ModuleOutline.pinned)
+        findings, suppressed = apply_suppressions(findings, list(program.modules.values()))
+        errors += load_errors
+        skipped_functions, skipped_modules = program.skipped()
+        stats = {
+            "functions": program.function_count(),
+            # parsed by libcst; the others were read only by the relevance pre-pass (``ast``)
+            "modules_parsed": len(program.modules),
+            "analyses": sum(program.analyses.values()),
+            # the relevance pre-pass (solve/relevance.py): nothing is skipped without being counted
+            "functions_skipped": skipped_functions,
+            "modules_skipped": skipped_modules,
+            "suppressed": suppressed,
+        }
+        if state is not None and cache is not None and digests is not None and not catalog_error:
+            put_result(cache, state, Previous(
+                files=digests, parsed=frozenset(program.modules), relevant=program.relevant,
+                grown=frozenset(program.grown),
+                findings=findings, load_errors=load_errors, failed=frozenset(failed),
+                catalog=code_catalog, stats=stats), "state")
     solve_seconds = time.perf_counter() - solve_started
-    findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
-    code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
-    findings += catalog_findings
-    if catalog_error:
-        errors.append(ScanError(cfg.catalog or "", 0, 0, catalog_error))
-    # every module with a suppression comment was parsed (ModuleOutline.pinned)
-    findings, suppressed = apply_suppressions(findings, list(program.modules.values()))
     if found.report_only is not None:
         wanted = found.report_only
         findings = [f for f in findings if _touches(f, wanted)]
@@ -156,19 +196,12 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     if req.changed is not None:
         findings = [f for f in findings if _touches(f, req.changed)]
     errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
-    skipped_functions, skipped_modules = program.skipped()
     stats = {
         "files": len(found.files), "lines": lines,
         "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached,
         "parse_seconds": round(parse_seconds, 3), "solve_seconds": round(solve_seconds, 3),
-        "functions": program.function_count(),
-        # parsed by libcst; the others were read only by the relevance pre-pass (``ast``)
-        "modules_parsed": len(program.modules),
-        "analyses": sum(program.analyses.values()),
-        # the relevance pre-pass (solve/relevance.py): nothing is skipped without being counted
-        "functions_skipped": skipped_functions,
-        "modules_skipped": skipped_modules,
-        "suppressed": suppressed,
+        **{k: v for k, v in stats.items() if k not in ("files", "lines", "seconds", "cached_files",
+                                                         "parse_seconds", "solve_seconds")},
     }
     result = ScanResult(findings, errors, stats, code_catalog)
     if key is not None and cache is not None:
@@ -176,14 +209,41 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     return result
 
 
-def _result_key(req: ScanRequest, found) -> str | None:  # noqa: ANN001 - discover.Discovered
-    """Everything a scan's result depends on; None when a file cannot be read now (the scan
-    reports it, and a result with a read error is not worth keeping)."""
-    cfg = req.config
-    parts = [os.getcwd(), repr(req.paths), repr(cfg), repr(req.select), repr(req.ignore),
+def _digests(found) -> dict[str, str] | None:  # noqa: ANN001 - discover.Discovered
+    """Each file's content digest by its identity (reuse.file_identity); None when a file
+    cannot be read now (the scan reports it, and a result with a read error is not worth
+    keeping)."""
+    out = {}
+    for sf in found.files:
+        try:
+            with open(sf.path, "rb") as fh:
+                out[file_identity(sf.path, sf.module, sf.is_package)] = content_digest(fh.read())
+        except OSError:
+            return None
+    return out
+
+
+def _result_key(req: ScanRequest, found, digests: dict[str, str]) -> str:  # noqa: ANN001
+    """Everything a scan's result depends on."""
+    parts = [*_config_parts(req), repr(req.paths), repr(req.select), repr(req.ignore),
              repr(sorted(req.changed) if req.changed is not None else None),
              repr(sorted(found.report_only) if found.report_only is not None else None),
              repr(found.errors)]
+    for sf in found.files:
+        ident = file_identity(sf.path, sf.module, sf.is_package)
+        parts.append(f"{ident}\0{sf.explicit}\0{digests[ident]}")
+    return result_key(parts)
+
+
+def _state_key(req: ScanRequest) -> str:
+    """What the findings before the request's filters depend on besides the files (reuse.py):
+    not the paths named, the files to report on, ``--select``/``--ignore`` or ``--diff-base``."""
+    return result_key(["state", *_config_parts(req)])
+
+
+def _config_parts(req: ScanRequest) -> list[str]:
+    cfg = req.config
+    parts = [os.getcwd(), repr(cfg)]
     extra = [cfg.catalog] if cfg.catalog else []
     extra += [p for p in cfg.packs if "/" in p or p.endswith(".toml")]
     for rel in extra:
@@ -192,14 +252,7 @@ def _result_key(req: ScanRequest, found) -> str | None:  # noqa: ANN001 - discov
             parts.append(f"{rel}:{content_digest(path.read_bytes())}")
         except OSError:
             parts.append(f"{rel}:missing")
-    for sf in found.files:
-        try:
-            with open(sf.path, "rb") as fh:
-                digest = content_digest(fh.read())
-        except OSError:
-            return None
-        parts.append(f"{sf.path}\0{sf.module}\0{sf.is_package}\0{sf.explicit}\0{digest}")
-    return result_key(parts)
+    return parts
 
 
 def _catalog(program: Program, cfg: Config) -> tuple[dict, list[Finding], str | None]:

@@ -20,7 +20,7 @@ from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
 from privlint.solve.interp import Env, Interp, _is_classmethod, _is_static
-from privlint.solve.relevance import relevant
+from privlint.solve.relevance import Relevance, relevant
 from privlint.solve.summary import Hit, Summary, Unguarded
 from privlint.solve.values import (
     EMPTY,
@@ -88,6 +88,9 @@ class Program:
         self.rules = rules
         self.everything = everything  # analyse every function (no relevance pre-pass)
         self.active: set[str] = set()
+        self.relevant: frozenset[str] = frozenset()
+        self._relevance = None  # the pre-pass's result, computed once
+        self.grown: set[str] = set()  # functions whose callers and writers joined while solving
         self._queue: deque[str] | None = None
         self._queued: set[str] = set()
         self._grow = None  # relevance: callers and writers of a function found to reach a sink
@@ -236,8 +239,9 @@ class Program:
         if self.everything:
             self.load_modules(list(self.unloaded))
             return set(self.functions)
-        rel = relevant(list(self.outlines.values()), set(self.outlines) | self.namespaces,
-                       self.rules, self.config.sinks, self.alias)
+        if self._relevance is None:
+            self._relevance = self.fresh_relevance()
+        rel = self._relevance
         self._grow = rel.grow
         self._writers = rel.writers
         out = set()
@@ -249,6 +253,9 @@ class Program:
             out.add(f"{fo.module}.<module>")
             if fo.cls:
                 out.add(f"{fo.cls}.<body>")
+        # from outlines alone, lambdas aside (their names differ between ast and libcst): what
+        # reuse.py compares between scans
+        self.relevant = frozenset(q for q in out if "<lambda" not in q)
         # a lambda is named by its position, which ``ast`` and libcst may count differently:
         # it is relevant with the function (or module) it is written in (``_register`` does
         # this for modules parsed from now on)
@@ -256,6 +263,11 @@ class Program:
             if func.is_lambda and (func.parent or mod.body.qname) in out:
                 out.add(q)
         return out
+
+    def fresh_relevance(self) -> Relevance:
+        """The pre-pass on the current outlines (its ``grow`` is stateful: one per use)."""
+        return relevant(list(self.outlines.values()), set(self.outlines) | self.namespaces,
+                        self.rules, self.config.sinks, self.alias)
 
     def _outline_of(self, qname: str) -> FnOutline | None:
         """The outline of a function of any module, parsed or not."""
@@ -417,6 +429,7 @@ class Program:
         old = self.summaries.get(qname)
         self.summaries[qname] = summary
         if self._grow is not None and _reaches(summary, qname in self._writers):
+            self.grown.add(qname)
             for g in sorted(self._grow(qname)):
                 self.ensure(g)
         deps = set(self._dirty)

@@ -1,0 +1,76 @@
+"""Keeping a previous scan's findings when the files that changed are ones no analysed code saw.
+
+Why: most commits to a large project touch code that has nothing to do with telemetry. The
+relevance pre-pass skips such modules whole (standard-library sample: 320 of 400), so the
+previous scan never parsed them, and a change inside one cannot change a finding — provided the
+change does not make it part of a flow. Re-solving the project for it cost a full solve (5 s on
+the sample); checking that it cannot matter costs the outline phase (issue 7: "re-solves only
+what a change can affect").
+
+A changed module is *unaffected* when all of this holds (anything else re-solves):
+
+* the same files as before (paths, module names), only contents differ;
+* the previous solve never parsed it: no analysed function looked up a name in it, imported
+  from it, ran it as a child process, nor needed its facts for a suppression;
+* the pre-pass, run on the new outlines, picks exactly the functions it picked before;
+* none of its functions can join later while solving: the pre-pass's growth from every
+  function that grew the previous solve (``Program.grown``: found reaching a sink or storing
+  its arguments), recomputed on the new outlines, adds none of them;
+* it has no suppression comment and ``ast`` reads it (a syntax error is reported as usual).
+
+The previous findings are kept before the request's filters (``--select``, named files,
+``--diff-base``), so a pre-commit run naming other files reuses them too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from privlint.facts.outline import ModuleOutline
+from privlint.solve.relevance import Relevance
+
+
+@dataclass
+class Previous:
+    """What a scan leaves for the next one (cache entry ``state/<key>``)."""
+
+    files: dict[str, str]  # file identity (path, module, kind) -> content digest
+    parsed: frozenset[str]  # modules whose facts the solver needed
+    relevant: frozenset[str]  # functions the pre-pass picked
+    grown: frozenset[str]  # functions whose callers and writers joined while solving
+    findings: list  # after suppressions, before the request's filters
+    load_errors: list  # ScanErrors of files ast read but libcst could not, found while solving
+    failed: frozenset[str] = frozenset()  # their modules
+    catalog: dict | None = None
+    stats: dict = field(default_factory=dict)
+
+
+def file_identity(path: str, module: str, is_package: bool) -> str:
+    return f"{os.path.normpath(path)}\0{module}\0{is_package}"
+
+
+def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str],
+               outlines: dict[str, ModuleOutline], relevant: frozenset[str],
+               fresh: Callable[[], Relevance]) -> list[str] | None:
+    """The changed modules when none of them can change a finding, else None.
+
+    ``files``: identity -> digest now; ``modules``: identity -> module name; ``outlines``: every
+    module's outline now; ``relevant``: the pre-pass's functions on those outlines; ``fresh``:
+    a new pre-pass on them (asked only when the cheap tests pass)."""
+    if files.keys() != previous.files.keys() or relevant != previous.relevant:
+        return None
+    changed = sorted(modules[k] for k, d in files.items() if previous.files[k] != d)
+    if any(m in previous.parsed or m not in outlines or outlines[m].pinned for m in changed):
+        return None
+    if previous.failed & set(changed):
+        return None
+    if not changed:
+        return changed
+    theirs = {q for m in changed for q in outlines[m].functions}
+    rel = fresh()
+    for q in sorted(previous.grown):
+        if rel.grow(q) & theirs:
+            return None
+    return changed
