@@ -12,7 +12,9 @@ run takes from minutes (standard library, 100k lines) to an hour (1M lines).
 Corpora: ``stdlib`` — the first 400 non-test modules of the running Python's standard library,
 sorted by path, copied into the work directory; ``gen100k`` / ``gen1m`` — ``gen_project.py``
 output. Scenarios: ``cold`` (no ``.privlint_cache``), ``warm`` (nothing changed since the last
-scan), ``changed`` (one feature module edited before each scan). Memory is the peak resident set
+scan), ``changed`` (the module in the middle of the tree edited before each scan: answered from
+the previous findings when no analysed code sees it), ``solved`` (a module the solver needed
+edited: always solved again). Memory is the peak resident set
 of the whole process tree (privlint and its workers), sampled from /proc every 50 ms.
 
 bandit runs without privlint's own bandit plugin (its tests are skipped with ``-s``), so it is
@@ -165,11 +167,28 @@ def privlint_run(tree: Path, out: Path, jobs: int) -> dict:
     return res
 
 
-def edit_target(tree: Path) -> Path:
-    """The module the ``changed`` scenario edits: a mid-sized one in the middle of the tree."""
+def edit_target(tree: Path, only: set[Path] | None = None) -> Path:
+    """The module the ``changed`` scenario edits: a mid-sized one in the middle of the tree
+    (``only``: among these)."""
     mods = sorted(p for p in tree.rglob("*.py") if ".privlint_cache" not in p.parts
-                  and p.stat().st_size > 2000)
+                  and p.stat().st_size > 2000 and (only is None or p.resolve() in only))
     return mods[len(mods) // 2]
+
+
+def solved_modules(tree: Path) -> set[Path]:
+    """Files whose facts the last scan's solver needed (from its ``state`` cache entry, reuse.py):
+    an edit there is always solved again, never answered from the previous findings."""
+    from privlint.cache import FactsCache, get_result
+
+    folder = tree / ".privlint_cache" / "state"
+    entries = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+    if not entries:
+        return set()
+    state = get_result(FactsCache.open(tree / ".privlint_cache"), entries[-1].name, "state")
+    if state is None:
+        return set()
+    return {(tree / ident.split("\0")[0]).resolve() for ident in state.files
+            if ident.split("\0")[1] in state.parsed}
 
 
 def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
@@ -177,7 +196,7 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
     files, lines = tree_size(tree)
     cache = tree / ".privlint_cache"
     out = work / f"{name}.privlint.json"
-    runs: dict[str, list[dict]] = {"bandit": [], "cold": [], "warm": [], "changed": []}
+    runs: dict[str, list[dict]] = {"bandit": [], "cold": [], "warm": [], "changed": [], "solved": []}
     print(f"== {name}: {files} files, {lines} lines", flush=True)
     for i in range(repeat):  # alternate: drift on the machine hits both tools alike
         runs["bandit"].append(timed(bandit_cmd(tree), tree))
@@ -187,14 +206,22 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
               f"{runs['cold'][-1]['seconds']:.2f}s (run {i + 1})", flush=True)
     for _ in range(repeat):
         runs["warm"].append(privlint_run(tree, out, jobs))
-    target = edit_target(tree)
-    original = target.read_bytes()
-    try:
-        for i in range(repeat):  # a commit's worth of change: one module, a new constant each time
-            target.write_bytes(original + f"\nBENCHMARK_EDIT = {i}\n".encode())
-            runs["changed"].append(privlint_run(tree, out, jobs))
-    finally:
-        target.write_bytes(original)
+    # a commit's worth of change: one module, a new constant each time — the module in the
+    # middle of the tree ("changed": answered from the previous findings when no analysed code
+    # sees it, reuse.py), then one the solver needed ("solved": always solved again)
+    for scenario, target in (("changed", edit_target(tree)),
+                             ("solved", edit_target(tree, solved_modules(tree) or None))):
+        original = target.read_bytes()
+        try:
+            for i in range(repeat):
+                target.write_bytes(original + f"\nBENCHMARK_EDIT_{scenario.upper()} = {i}\n".encode())
+                runs[scenario].append(privlint_run(tree, out, jobs))
+        finally:
+            target.write_bytes(original)
+        print(f"   {scenario}: {target.relative_to(tree)} "
+              f"{statistics.median(r['seconds'] for r in runs[scenario]):.2f}s, reused "
+              f"{sum(bool(r.get('stats', {}).get('result_reused')) for r in runs[scenario])}"
+              f"/{repeat}", flush=True)
     summary = {"files": files, "lines": lines}
     for key, rs in runs.items():
         summary[key] = {
@@ -206,13 +233,14 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
         }
         if key != "bandit":
             summary[key]["cached_files"] = [r.get("stats", {}).get("cached_files") for r in rs]
+            summary[key]["reused"] = [bool(r.get("stats", {}).get("result_reused")) for r in rs]
             summary[key]["findings"] = sorted({r.get("findings") for r in rs}, key=str)
             bad = [("TIMED OUT " if r["timed_out"] else "") + r["stderr"]
                    for r in rs if r["rc"] not in (0, 1)]
             if bad:
                 summary[key]["failures"] = bad
     b = summary["bandit"]["median_s"]
-    for key in ("cold", "warm", "changed"):
+    for key in ("cold", "warm", "changed", "solved"):
         summary[key]["vs_bandit"] = summary[key]["median_s"] / b
     summary["us_per_line_cold"] = summary["cold"]["median_s"] / lines * 1e6
     return summary
@@ -252,15 +280,19 @@ def machine() -> dict:
 
 
 def report(results: dict) -> str:
-    rows = ["| corpus | lines | bandit | privlint cold | warm | 1 file changed | peak memory (cold) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| corpus | lines | bandit | privlint cold | warm | 1 file changed (mid-tree) "
+            "| 1 analysed file changed | peak memory (cold) |",
+            "|---|---|---|---|---|---|---|---|"]
     for name, s in results["corpora"].items():
         rows.append(
             f"| {name} | {s['lines']:,} | {s['bandit']['median_s']:.2f} s "
             f"| {s['cold']['median_s']:.2f} s ({s['cold']['vs_bandit']:.2f}×) "
             f"| {s['warm']['median_s']:.2f} s ({s['warm']['vs_bandit']:.2f}×) "
             f"| {s['changed']['median_s']:.2f} s "
-            f"({s['changed']['median_s'] / s['cold']['median_s']:.2f}× cold) "
+            f"({s['changed']['median_s'] / s['cold']['median_s']:.2f}× cold"
+            f"{', reused' if all(s['changed']['reused']) else ''}) "
+            f"| {s['solved']['median_s']:.2f} s "
+            f"({s['solved']['median_s'] / s['cold']['median_s']:.2f}× cold) "
             f"| {s['cold']['peak_tree_mb']:.0f} MB |")
     rows.append("")
     rows.append(f"`privlint --version`: {results['version_s']:.3f} s")
