@@ -12,7 +12,8 @@ A changed module is *unaffected* when all of this holds (anything else re-solves
 * the same files as before (paths, module names), only contents differ;
 * the previous solve never parsed it: no analysed function looked up a name in it, imported
   from it, ran it as a child process, nor needed its facts for a suppression;
-* the pre-pass, run on the new outlines, picks exactly the functions it picked before;
+* the pre-pass picks the same functions with its new outline as with its old one (the other
+  modules' outlines as they are now);
 * none of its functions can join later while solving: the pre-pass's growth from every
   function that grew the previous solve (``Program.grown``: found reaching a sink or storing
   its arguments), recomputed on the new outlines, adds none of them;
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 from privlint.facts.outline import ModuleOutline
 from privlint.solve.relevance import Relevance
 
+PrePass = Callable[[dict[str, ModuleOutline] | None], tuple[frozenset[str], Relevance]]
+
 
 @dataclass
 class Previous:
@@ -38,7 +41,6 @@ class Previous:
 
     files: dict[str, str]  # file identity (path, module, kind) -> content digest
     parsed: frozenset[str]  # modules whose facts the solver needed
-    relevant: frozenset[str]  # functions the pre-pass picked
     grown: frozenset[str]  # functions whose callers and writers joined while solving
     findings: list  # after suppressions, before the request's filters
     load_errors: list  # ScanErrors of files ast read but libcst could not, found while solving
@@ -52,14 +54,16 @@ def file_identity(path: str, module: str, is_package: bool) -> str:
 
 
 def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str],
-               outlines: dict[str, ModuleOutline], relevant: frozenset[str],
-               fresh: Callable[[], Relevance]) -> list[str] | None:
+               outlines: dict[str, ModuleOutline],
+               old_outline: Callable[[str, str], ModuleOutline | None],
+               pre_pass: PrePass) -> list[str] | None:
     """The changed modules when none of them can change a finding, else None.
 
     ``files``: identity -> digest now; ``modules``: identity -> module name; ``outlines``: every
-    module's outline now; ``relevant``: the pre-pass's functions on those outlines; ``fresh``:
-    a new pre-pass on them (asked only when the cheap tests pass)."""
-    if files.keys() != previous.files.keys() or relevant != previous.relevant:
+    module's outline now; ``old_outline(identity, digest)``: a file's outline for the content it
+    had (from the cache); ``pre_pass(replace)``: the pre-pass's functions and the pass itself
+    on the current outlines, some replaced. The costly tests run last."""
+    if files.keys() != previous.files.keys():
         return None
     changed = sorted(modules[k] for k, d in files.items() if previous.files[k] != d)
     if any(m in previous.parsed or m not in outlines or outlines[m].pinned for m in changed):
@@ -68,8 +72,17 @@ def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str
         return None
     if not changed:
         return changed
+    old = {}
+    for ident, digest in previous.files.items():
+        if files[ident] != digest:
+            o = old_outline(ident, digest)
+            if o is None:
+                return None
+            old[modules[ident]] = o
+    now, rel = pre_pass(None)
+    if now != pre_pass(old)[0]:
+        return None
     theirs = {q for m in changed for q in outlines[m].functions}
-    rel = fresh()
     for q in sorted(previous.grown):
         if rel.grow(q) & theirs:
             return None

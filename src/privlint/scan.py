@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privlint import catalog
-from privlint.cache import content_digest, get_result, open_cache, put_result, result_key
+from privlint.cache import content_digest, entry_key, get_result, open_cache, put_result, result_key
 from privlint.config import Config
 from privlint.discover import discover
 from privlint.facts import ir
@@ -148,10 +148,16 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     solve_started = time.perf_counter()
     changed = None
     if isinstance(previous, Previous) and digests is not None:
-        identities = {file_identity(sf.path, sf.module, sf.is_package): sf.module for sf in found.files}
-        program.relevant_functions()
-        changed = unaffected(previous, digests, identities, program.outlines, program.relevant,
-                             program.fresh_relevance)
+        by_identity = {file_identity(sf.path, sf.module, sf.is_package): sf for sf in found.files}
+
+        def old_outline(ident: str, digest: str) -> ModuleOutline | None:
+            """The outline the cache keeps for the content the file had."""
+            sf = by_identity[ident]
+            got = cache.get(cache.outline_key(entry_key(digest, sf, cache.fingerprint)), sf)
+            return got if isinstance(got, ModuleOutline) else None
+
+        changed = unaffected(previous, digests, {i: sf.module for i, sf in by_identity.items()},
+                             program.outlines, old_outline, program.pre_pass)
     if changed is not None and isinstance(previous, Previous):  # reuse.py: nothing to re-solve
         parser.close()
         findings, code_catalog = list(previous.findings), previous.catalog
@@ -182,7 +188,7 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
         }
         if state is not None and cache is not None and digests is not None and not catalog_error:
             put_result(cache, state, Previous(
-                files=digests, parsed=frozenset(program.modules), relevant=program.relevant,
+                files=digests, parsed=frozenset(program.modules),
                 grown=frozenset(program.grown),
                 findings=findings, load_errors=load_errors, failed=frozenset(failed),
                 catalog=code_catalog, stats=stats), "state")

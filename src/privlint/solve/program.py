@@ -88,7 +88,6 @@ class Program:
         self.rules = rules
         self.everything = everything  # analyse every function (no relevance pre-pass)
         self.active: set[str] = set()
-        self.relevant: frozenset[str] = frozenset()
         self._relevance = None  # the pre-pass's result, computed once
         self.grown: set[str] = set()  # functions whose callers and writers joined while solving
         self._queue: deque[str] | None = None
@@ -244,18 +243,7 @@ class Program:
         rel = self._relevance
         self._grow = rel.grow
         self._writers = rel.writers
-        out = set()
-        for q in rel.functions:
-            fo = self._outline_of(q)
-            if fo is None:
-                continue
-            out.add(q)
-            out.add(f"{fo.module}.<module>")
-            if fo.cls:
-                out.add(f"{fo.cls}.<body>")
-        # from outlines alone, lambdas aside (their names differ between ast and libcst): what
-        # reuse.py compares between scans
-        self.relevant = frozenset(q for q in out if "<lambda" not in q)
+        out = _picked(rel, self._outline_of)
         # a lambda is named by its position, which ``ast`` and libcst may count differently:
         # it is relevant with the function (or module) it is written in (``_register`` does
         # this for modules parsed from now on)
@@ -264,10 +252,31 @@ class Program:
                 out.add(q)
         return out
 
-    def fresh_relevance(self) -> Relevance:
-        """The pre-pass on the current outlines (its ``grow`` is stateful: one per use)."""
-        return relevant(list(self.outlines.values()), set(self.outlines) | self.namespaces,
+    def fresh_relevance(self, replace: dict[str, ModuleOutline] | None = None) -> Relevance:
+        """The pre-pass on the current outlines, or with ``replace``'s instead of some (its
+        ``grow`` is stateful: one per use)."""
+        outlines = {**self.outlines, **replace} if replace else self.outlines
+        return relevant(list(outlines.values()), set(self.outlines) | self.namespaces,
                         self.rules, self.config.sinks, self.alias)
+
+    def pre_pass(self, replace: dict[str, ModuleOutline] | None = None) -> tuple[frozenset[str], Relevance]:
+        """What ``relevant_functions`` would start from (lambdas aside: ast and libcst name them
+        differently), on the current outlines or with ``replace``'s; and the pass itself, for its
+        ``grow`` (reuse.py compares scans with it)."""
+        rel = self.fresh_relevance(replace)
+        if not replace:
+            return frozenset(q for q in _picked(rel, self._outline_of) if "<lambda" not in q), rel
+        fns = {q: fo for o in replace.values() for q, fo in o.functions.items()}
+        gone = set(replace)
+
+        def outline_of(q: str) -> FnOutline | None:
+            fo = fns.get(q)
+            if fo is not None:
+                return fo
+            fo = self._outline_of(q)
+            return None if fo is None or fo.module in gone else fo
+
+        return frozenset(q for q in _picked(rel, outline_of) if "<lambda" not in q), rel
 
     def _outline_of(self, qname: str) -> FnOutline | None:
         """The outline of a function of any module, parsed or not."""
@@ -1013,6 +1022,20 @@ def _literal_label(text: str, kinds: frozenset[str]) -> str:
     if len(one) > 60:
         one = one[:57] + "…"
     return f"the literal {one!r}"
+
+
+def _picked(rel: Relevance, outline_of: Callable[[str], FnOutline | None]) -> set[str]:
+    """The pre-pass's functions, with the module and class bodies that define them."""
+    out = set()
+    for q in rel.functions:
+        fo = outline_of(q)
+        if fo is None:
+            continue
+        out.add(q)
+        out.add(f"{fo.module}.<module>")
+        if fo.cls:
+            out.add(f"{fo.cls}.<body>")
+    return out
 
 
 def _called_names(stmts, handed: frozenset[str] | None = None) -> set[str]:  # noqa: ANN001
