@@ -11,7 +11,8 @@ checksum and are written to a temporary file then renamed into place (readers se
 none, and two scans writing the same entry write the same bytes); an entry that is truncated,
 corrupt or of another format is ignored and rebuilt; a directory that cannot be created or written
 (read-only checkout, full disk) costs one warning on stderr and the scan goes on without a cache.
-Unpickling accepts only the IR's own classes, so a tampered entry cannot run code.
+Unpickling accepts only the IR's own classes (a whole-scan result, its own), so a tampered entry cannot
+run code.
 """
 
 from __future__ import annotations
