@@ -8,21 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_cache import LEAK
+from test_cache import project as cache_project
+
 from privlint.scan import ScanRequest, run_scan
 
-LEAK = ("import socket\nfrom app.sink import send\n\n\ndef host():\n    return socket.gethostname()\n\n\n"
-        "def main():\n    send({\"h\": host()})\n")
-SINK = ("import posthog\n\n\ndef send(props):\n"
-        "    posthog.capture(\"e\", distinct_id=\"x\", properties=props)\n")
 UTIL = "def slug(text):\n    return text.lower().replace(' ', '-')\n"
 
 
 def project(root: Path) -> Path:
-    (root / "app").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'app'\n")
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "main.py").write_text(LEAK)
-    (root / "app" / "sink.py").write_text(SINK)
+    """test_cache's project (a leak through a helper in another module), with a module no
+    analysed code uses."""
+    cache_project(root)
     (root / "app" / "util.py").write_text(UTIL)
     return root
 
@@ -105,3 +102,28 @@ def test_files_named_on_the_command_line_filter_the_reused_findings(tmp_path: Pa
     main_only = scan(root, cache, [str(root / "app" / "main.py")])
     assert view(main_only) == view(scan(root, None, [str(root / "app" / "main.py")]))
     assert len(view(main_only)) == 2
+
+
+def test_a_lost_result_entry_means_solving_again(tmp_path: Path) -> None:
+    """Only the newest few whole-scan results are kept; the state naming an evicted one is a
+    miss, never an error."""
+    import shutil
+
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    scan(root, cache)
+    shutil.rmtree(cache / "results")
+    (root / "app" / "util.py").write_text(UTIL + "\n\ndef title(text):\n    return text.title()\n")
+    again = scan(root, cache)
+    assert "result_reused" not in again.stats and view(again) == view(scan(root, None))
+
+
+def test_a_file_named_after_a_directory_scan_reuses_its_findings(tmp_path: Path,
+                                                                   monkeypatch) -> None:  # noqa: ANN001
+    """``privlint scan .`` then a pre-commit hook's ``privlint scan app/main.py``: the same files,
+    however each run names them."""
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    monkeypatch.chdir(root)
+    whole = scan(Path("."), cache)
+    named = scan(root, cache, ["app/main.py"])
+    assert named.stats.get("result_reused") is True
+    assert view(named) == view(whole) and len(view(named)) == 2

@@ -19,7 +19,7 @@ A changed module is *unaffected* when all of this holds (anything else re-solves
   its arguments), recomputed on the new outlines, adds none of them;
 * it has no suppression comment and ``ast`` reads it (a syntax error is reported as usual).
 
-The previous findings are kept before the request's filters (``--select``, named files,
+Whole-scan results are kept before the request's filters (``--select``, named files,
 ``--diff-base``), so a pre-commit run naming other files reuses them too.
 """
 
@@ -37,20 +37,19 @@ PrePass = Callable[[dict[str, ModuleOutline] | None], tuple[frozenset[str], Rele
 
 @dataclass
 class Previous:
-    """What a scan leaves for the next one (cache entry ``state/<key>``)."""
+    """What a scan leaves for the next one (cache entry ``state/<key>``): small, read by every
+    scan that misses the whole-result cache; the findings stay in the result entry it names."""
 
     files: dict[str, str]  # file identity (path, module, kind) -> content digest
     parsed: frozenset[str]  # modules whose facts the solver needed
     grown: frozenset[str]  # functions whose callers and writers joined while solving
-    findings: list  # after suppressions, before the request's filters
-    load_errors: list  # ScanErrors of files ast read but libcst could not, found while solving
+    result_key: str  # the whole-scan result entry holding the findings (before filters)
+    load_errors: list = field(default_factory=list)  # ScanErrors: ast read these, libcst not
     failed: frozenset[str] = frozenset()  # their modules
-    catalog: dict | None = None
-    stats: dict = field(default_factory=dict)
 
 
 def file_identity(path: str, module: str, is_package: bool) -> str:
-    return f"{os.path.normpath(path)}\0{module}\0{is_package}"
+    return f"{os.path.abspath(path)}\0{module}\0{is_package}"  # however the scan named it
 
 
 def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str],

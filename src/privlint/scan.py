@@ -84,21 +84,23 @@ def _run_scan(req: ScanRequest) -> ScanResult:
             previous.stats["seconds"] = round(time.perf_counter() - started, 3)
             previous.stats["cached_files"] = previous.stats.get("files", 0)
             previous.stats["result_cached"] = True
-            return previous
+            return _filtered(previous, req, found)
     parse_started = time.perf_counter()
     parser = Parser(found.files, req.jobs, cache)
     try:
-        return _solve_and_report(req, found, parser, errors, key, digests, started, parse_started)
+        result = _solve_and_report(req, found, parser, errors, key, digests, started, parse_started)
     finally:
         parser.close()
+    return _filtered(result, req, found)
 
 
 def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[ScanError],  # noqa: ANN001
                       key: str | None, digests: dict[str, str] | None, started: float,
                       parse_started: float) -> ScanResult:
+    """The scan's result before the request's filters (kept so: reuse.py serves other filters)."""
     cfg = req.config
     cache = parser.cache
-    state = _state_key(req) if digests is not None else None
+    state = _state_key(req) if key is not None else None
     previous = get_result(cache, state, "state") if cache is not None and state is not None else None
     # cached facts, else an outline (ast): libcst parses only what the solver turns out to need
     parsed = parser.run(mode="outline")
@@ -146,53 +148,91 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     program = Program(modules, rules, project, outlines=outlines, load=load, prefetch=prefetch)
     keep_until_exit(program)
     solve_started = time.perf_counter()
-    changed = None
-    if isinstance(previous, Previous) and digests is not None:
-        by_identity = {file_identity(sf.path, sf.module, sf.is_package): sf for sf in found.files}
-
-        def old_outline(ident: str, digest: str) -> ModuleOutline | None:
-            """The outline the cache keeps for the content the file had."""
-            sf = by_identity[ident]
-            got = cache.get(cache.outline_key(entry_key(digest, sf, cache.fingerprint)), sf)
-            return got if isinstance(got, ModuleOutline) else None
-
-        changed = unaffected(previous, digests, {i: sf.module for i, sf in by_identity.items()},
-                             program.outlines, old_outline, program.pre_pass)
-    if changed is not None and isinstance(previous, Previous):  # reuse.py: nothing to re-solve
+    reuse = _reusable(previous, cache, found, digests, program) if cache is not None else None
+    if reuse is not None and isinstance(previous, Previous):  # reuse.py: nothing to re-solve
         parser.close()
-        findings, code_catalog = list(previous.findings), previous.catalog
-        errors += previous.load_errors
-        stats = dict(previous.stats, result_reused=True, unaffected_changes=len(changed))
-        stats.pop("result_cached", None)
+        earlier, changes = reuse
+        findings, code_catalog = earlier.findings, earlier.catalog
+        load_errors, failed = list(previous.load_errors), set(previous.failed)
+        stats = {k: v for k, v in earlier.stats.items() if k in _SOLVE_STATS}
+        stats.update(result_reused=True, unaffected_changes=changes)
+        grown, needed = previous.grown, previous.parsed
     else:
-        hits = program.solve()
-        parser.close()  # what the workers still parse ahead is not needed
-        findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
-        code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
-        findings += catalog_findings
-        if catalog_error:
-            errors.append(ScanError(cfg.catalog or "", 0, 0, catalog_error))
-        # every module with a suppression comment was parsed (ModuleOutline.pinned)
-        findings, suppressed = apply_suppressions(findings, list(program.modules.values()))
-        errors += load_errors
-        skipped_functions, skipped_modules = program.skipped()
-        stats = {
-            "functions": program.function_count(),
-            # parsed by libcst; the others were read only by the relevance pre-pass (``ast``)
-            "modules_parsed": len(program.modules),
-            "analyses": sum(program.analyses.values()),
-            # the relevance pre-pass (solve/relevance.py): nothing is skipped without being counted
-            "functions_skipped": skipped_functions,
-            "modules_skipped": skipped_modules,
-            "suppressed": suppressed,
-        }
-        if state is not None and cache is not None and digests is not None and not catalog_error:
-            put_result(cache, state, Previous(
-                files=digests, parsed=frozenset(program.modules),
-                grown=frozenset(program.grown),
-                findings=findings, load_errors=load_errors, failed=frozenset(failed),
-                catalog=code_catalog, stats=stats), "state")
-    solve_seconds = time.perf_counter() - solve_started
+        findings, code_catalog, stats = _solve(program, cfg, errors)
+        parser.close()
+        grown, needed = frozenset(program.grown), frozenset(program.modules)
+    errors += load_errors
+    errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
+    stats = {
+        "files": len(found.files), "lines": lines,
+        "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached,
+        "parse_seconds": round(parse_seconds, 3),
+        "solve_seconds": round(time.perf_counter() - solve_started, 3), **stats,
+    }
+    result = ScanResult(findings, errors, stats, code_catalog)
+    if key is not None and cache is not None and digests is not None:
+        put_result(cache, key, result)
+        if state is not None:
+            put_result(cache, state, Previous(digests, needed, grown, key, load_errors, frozenset(failed)),
+                       "state")
+    return result
+
+
+# what a solve adds to ``stats`` (a reused result keeps the solve's)
+_SOLVE_STATS = ("functions", "modules_parsed", "analyses", "functions_skipped", "modules_skipped",
+                "suppressed")
+
+
+def _solve(program: Program, cfg: Config, errors: list[ScanError]) -> tuple[list[Finding], dict, dict]:
+    """Findings (after suppressions), the code's catalog and the solve's ``stats``."""
+    hits = program.solve()
+    findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
+    code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
+    findings += catalog_findings
+    if catalog_error:
+        errors.append(ScanError(cfg.catalog or "", 0, 0, catalog_error))
+    # every module with a suppression comment was parsed (ModuleOutline.pinned)
+    findings, suppressed = apply_suppressions(findings, list(program.modules.values()))
+    skipped_functions, skipped_modules = program.skipped()
+    return findings, code_catalog, {
+        "functions": program.function_count(),
+        # parsed by libcst; the others were read only by the relevance pre-pass (``ast``)
+        "modules_parsed": len(program.modules),
+        "analyses": sum(program.analyses.values()),
+        # the relevance pre-pass (solve/relevance.py): nothing is skipped without being counted
+        "functions_skipped": skipped_functions,
+        "modules_skipped": skipped_modules,
+        "suppressed": suppressed,
+    }
+
+
+def _reusable(previous: object, cache, found, digests: dict[str, str] | None,  # noqa: ANN001
+              program: Program) -> tuple[ScanResult, int] | None:
+    """The last result and how many files changed since, when each is one it cannot depend on
+    (reuse.py)."""
+    if not isinstance(previous, Previous) or digests is None:
+        return None
+    by_identity = {file_identity(sf.path, sf.module, sf.is_package): sf for sf in found.files}
+
+    def old_outline(ident: str, digest: str) -> ModuleOutline | None:
+        """The outline the cache keeps for the content the file had."""
+        sf = by_identity[ident]
+        got = cache.get(cache.outline_key(entry_key(digest, sf, cache.fingerprint)), sf)
+        return got if isinstance(got, ModuleOutline) else None
+
+    changed = unaffected(previous, digests, {i: sf.module for i, sf in by_identity.items()},
+                         program.outlines, old_outline, program.pre_pass)
+    earlier = get_result(cache, previous.result_key) if changed is not None else None
+    if not isinstance(earlier, ScanResult):  # the entry went (only the newest few are kept)
+        return None
+    return earlier, len(changed or ())
+
+
+def _filtered(result: ScanResult, req: ScanRequest, found) -> ScanResult:  # noqa: ANN001
+    """The findings this request reports: named files, ``--select``/``--ignore``, per-path
+    ignores, ``--diff-base``."""
+    cfg = req.config
+    findings = result.findings
     if found.report_only is not None:
         wanted = found.report_only
         findings = [f for f in findings if _touches(f, wanted)]
@@ -201,18 +241,7 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     findings = [f for f in findings if _selected(f.rule, select, ignore) and not _per_path_ignored(f, cfg)]
     if req.changed is not None:
         findings = [f for f in findings if _touches(f, req.changed)]
-    errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
-    stats = {
-        "files": len(found.files), "lines": lines,
-        "seconds": round(time.perf_counter() - started, 3), "cached_files": parsed.cached,
-        "parse_seconds": round(parse_seconds, 3), "solve_seconds": round(solve_seconds, 3),
-        **{k: v for k, v in stats.items() if k not in ("files", "lines", "seconds", "cached_files",
-                                                         "parse_seconds", "solve_seconds")},
-    }
-    result = ScanResult(findings, errors, stats, code_catalog)
-    if key is not None and cache is not None:
-        put_result(cache, key, result)
-    return result
+    return ScanResult(findings, result.errors, result.stats, result.catalog)
 
 
 def _digests(found) -> dict[str, str] | None:  # noqa: ANN001 - discover.Discovered
