@@ -68,6 +68,21 @@ def test_in_process_runs_send_a_risky_file_to_a_throwaway_worker(tmp_path: Path)
     assert sum(1 for r in run.results if not isinstance(r, ParseError)) == 2
 
 
+def test_an_outline_of_a_risky_file_is_made_here_when_ast_reads_it(tmp_path: Path) -> None:
+    """A long flat literal (an encodings table) looks risky to libcst, but its outline comes
+    from ``ast``, which raises rather than crashes: no worker is started for it."""
+    table = "TABLE = {\n" + "".join(f"    'k{i}': {i},\n" for i in range(6000)) + "}\n"
+    assert may_crash_parser(table.encode())
+    files = tree(tmp_path, 2, {"table.py": table})
+    parser = parallel.Parser(files, jobs=1)
+    try:
+        run = parser.run(mode="outline")
+    finally:
+        parser.close()
+    assert run.workers == 0
+    assert all(isinstance(r, ModuleOutline) for r in run.results)
+
+
 def test_the_risk_check_is_cheap_and_conservative() -> None:
     assert not may_crash_parser(b"x = f(a[1], {'k': (2, 3)})\n" * 500)
     assert may_crash_parser(CRASHER.encode())

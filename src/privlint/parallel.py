@@ -185,15 +185,20 @@ class Parser:
         return payload  # type: ignore[return-value]
 
     def _here(self, indices: list[int], mode: str) -> list[Result]:
-        """Parse in this process, except files that look able to crash the parser: those go to
-        a worker (a pool of one is started for them when none runs), so a crash costs only that
-        file."""
+        """Parse in this process, except files that look able to crash libcst: those go to a
+        worker (a pool of one is started for them when none runs), so a crash costs only that
+        file. Their outline is made here when ``ast`` reads them (``ast`` raises, it does not
+        crash; starting a worker for one file cost a third of a second)."""
         out: dict[int, Result] = {}
         risky = []
         for i in indices:
             source = read_source(self.files[i])
             if not isinstance(source, ParseError) and may_crash_parser(source):
-                risky.append(i)
+                outline = outline_of(self.files[i], source, self.cache)[0] if mode == "outline" else None
+                if outline is None:
+                    risky.append(i)
+                else:
+                    out[i] = outline
             else:
                 out[i] = self._parse_here(i, source, mode)
         if risky:

@@ -13,11 +13,8 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-import libcst as cst
-
 from privlint.discover import SourceFile
 from privlint.facts import ir
-from privlint.facts.extract import extract
 
 
 @dataclass(frozen=True)
@@ -98,6 +95,10 @@ def too_deep(source: bytes) -> tuple[int, int] | None:
 
 
 def _parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
+    import libcst as cst  # here, not at the top: a scan answered from the cache never parses
+
+    from privlint.facts.extract import extract
+
     if b"\x00" in source:
         return ParseError(sf.path, 0, 0, "not a text file (contains NUL bytes)")
     deep = too_deep(source)
