@@ -25,10 +25,9 @@ Whole-scan results are kept before the request's filters (``--select``, named fi
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from privlint.facts.outline import ModuleOutline
 from privlint.solve.relevance import Relevance
@@ -81,7 +80,7 @@ def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str
             old[modules[ident]] = o
     now, rel = pre_pass(None)
     # the same names as before (most edits to a body): the same pick, without a second pass
-    if any(dataclasses.replace(outlines[m], lines=o.lines) != o for m, o in old.items()) \
+    if any(replace(outlines[m], lines=o.lines) != o for m, o in old.items()) \
             and now != pre_pass(old)[0]:
         return None
     theirs = {q for m in changed for q in outlines[m].functions}
