@@ -159,7 +159,11 @@ class FactsCache:
                       file=sys.stderr)
 
     def key(self, source: bytes, sf: SourceFile) -> str:
-        return entry_key(content_digest(source), sf, self.fingerprint)
+        return self.key_of(content_digest(source), sf)
+
+    def key_of(self, digest: str, sf: SourceFile) -> str:
+        """The entry of the file whose content has this digest (no need to read it again)."""
+        return entry_key(digest, sf, self.fingerprint)
 
     @staticmethod
     def outline_key(key: str) -> str:

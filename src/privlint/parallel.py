@@ -89,8 +89,12 @@ class Parser:
     the solver wants before a worker has started it is parsed here: waiting would be slower.
     """
 
-    def __init__(self, files: list[SourceFile], jobs: int = 0, cache: FactsCache | None = None) -> None:
+    def __init__(self, files: list[SourceFile], jobs: int = 0, cache: FactsCache | None = None,
+                 digests: list[str] | None = None) -> None:
+        """``digests``: each file's content digest when the caller has read them already (a
+        cached file is then not read again)."""
         self.files = files
+        self.digests = digests
         self.jobs = jobs if jobs > 0 else default_jobs()
         self.cache = cache
         self.pool: ParsePool | None = None
@@ -103,13 +107,13 @@ class Parser:
         todo: list[int] = []
         sizes: dict[int, int] = {}
         for i, sf in enumerate(files):
-            source = read_source(sf)
+            source = None if self.digests is not None else read_source(sf)
             if isinstance(source, ParseError):
                 results[i] = source
                 continue
-            sizes[i] = len(source)
             if cache is not None and cache.enabled:
-                key = cache.key(source, sf)
+                key = cache.key_of(self.digests[i], sf) if self.digests is not None else \
+                    cache.key(source, sf)  # type: ignore[arg-type]
                 hit = cache.get(key, sf)
                 if hit is None and mode == "outline":
                     hit = cache.get(cache.outline_key(key), sf)
@@ -117,6 +121,12 @@ class Parser:
                     results[i] = hit
                     self.cached += 1
                     continue
+            if source is None:
+                source = read_source(sf)
+                if isinstance(source, ParseError):
+                    results[i] = source
+                    continue
+            sizes[i] = len(source)
             todo.append(i)
         order = sorted(todo, key=lambda i: (-sizes[i], i))  # longest first: the last ones are short
         for i, res in zip(order, self._batch(order, mode), strict=True):

@@ -64,20 +64,19 @@ def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str
     on the current outlines, some replaced. The costly tests run last."""
     if files.keys() != previous.files.keys():
         return None
-    changed = sorted(modules[k] for k, d in files.items() if previous.files[k] != d)
-    if any(m in previous.parsed or m not in outlines or outlines[m].pinned for m in changed):
+    idents = [k for k, d in files.items() if previous.files[k] != d]
+    changed = sorted(modules[k] for k in idents)
+    if any(m in previous.parsed or m in previous.failed or m not in outlines or outlines[m].pinned
+           for m in changed):
         return None
-    if previous.failed & set(changed):
-        return None
-    if not changed:
-        return changed
     old = {}
-    for ident, digest in previous.files.items():
-        if files[ident] != digest:
-            o = old_outline(ident, digest)
-            if o is None:
-                return None
-            old[modules[ident]] = o
+    for ident in idents:
+        o = old_outline(ident, previous.files[ident])
+        if o is None:
+            return None
+        old[modules[ident]] = o
+    if not old:
+        return changed
     now, rel = pre_pass(None)
     # the same names as before (most edits to a body): the same pick, without a second pass
     if any(replace(outlines[m], lines=o.lines) != o for m, o in old.items()) \

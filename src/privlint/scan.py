@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privlint import catalog
-from privlint.cache import content_digest, entry_key, get_result, open_cache, put_result, result_key
+from privlint.cache import content_digest, get_result, open_cache, put_result, result_key
 from privlint.config import Config
 from privlint.discover import discover
 from privlint.facts import ir
@@ -77,7 +77,8 @@ def _run_scan(req: ScanRequest) -> ScanResult:
     errors = [ScanError(display_path(p), 0, 0, reason) for p, reason in found.errors]
     cache = open_cache(req.paths, cfg.root, req.cache_dir, req.use_cache)
     digests = _digests(found) if cache is not None else None
-    key = _result_key(req, found, digests) if digests is not None else None
+    config = _config_parts(req) if digests is not None else []
+    key = _result_key(req, found, digests, config) if digests is not None else None
     if key is not None:
         previous = get_result(cache, key)  # type: ignore[arg-type]
         if isinstance(previous, ScanResult):  # nothing that decides a finding has changed
@@ -86,21 +87,23 @@ def _run_scan(req: ScanRequest) -> ScanResult:
             previous.stats["result_cached"] = True
             return _filtered(previous, req, found)
     parse_started = time.perf_counter()
-    parser = Parser(found.files, req.jobs, cache)
+    ident = [file_identity(sf.path, sf.module, sf.is_package) for sf in found.files]
+    parser = Parser(found.files, req.jobs, cache, [digests[i] for i in ident] if digests else None)
+    state = result_key(["state", *config]) if key is not None else None  # see reuse.py
     try:
-        result = _solve_and_report(req, found, parser, errors, key, digests, started, parse_started)
+        result = _solve_and_report(req, found, parser, errors, key, state, digests, started, parse_started)
     finally:
         parser.close()
     return _filtered(result, req, found)
 
 
 def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[ScanError],  # noqa: ANN001
-                      key: str | None, digests: dict[str, str] | None, started: float,
-                      parse_started: float) -> ScanResult:
-    """The scan's result before the request's filters (kept so: reuse.py serves other filters)."""
+                      key: str | None, state: str | None, digests: dict[str, str] | None,
+                      started: float, parse_started: float) -> ScanResult:
+    """The scan's result before the request's filters (kept so: reuse.py serves other filters).
+    ``key``: of this result; ``state``: of what the last scan with this configuration left."""
     cfg = req.config
     cache = parser.cache
-    state = _state_key(req) if key is not None else None
     previous = get_result(cache, state, "state") if cache is not None and state is not None else None
     # cached facts, else an outline (ast): libcst parses only what the solver turns out to need
     parsed = parser.run(mode="outline")
@@ -217,7 +220,7 @@ def _reusable(previous: object, cache, found, digests: dict[str, str] | None,  #
     def old_outline(ident: str, digest: str) -> ModuleOutline | None:
         """The outline the cache keeps for the content the file had."""
         sf = by_identity[ident]
-        got = cache.get(cache.outline_key(entry_key(digest, sf, cache.fingerprint)), sf)
+        got = cache.get(cache.outline_key(cache.key_of(digest, sf)), sf)
         return got if isinstance(got, ModuleOutline) else None
 
     changed = unaffected(previous, digests, {i: sf.module for i, sf in by_identity.items()},
@@ -258,9 +261,9 @@ def _digests(found) -> dict[str, str] | None:  # noqa: ANN001 - discover.Discove
     return out
 
 
-def _result_key(req: ScanRequest, found, digests: dict[str, str]) -> str:  # noqa: ANN001
-    """Everything a scan's result depends on."""
-    parts = [*_config_parts(req), repr(req.paths), repr(req.select), repr(req.ignore),
+def _result_key(req: ScanRequest, found, digests: dict[str, str], config: list[str]) -> str:  # noqa: ANN001
+    """Everything a scan's result depends on (``config``: ``_config_parts``)."""
+    parts = [*config, repr(req.paths), repr(req.select), repr(req.ignore),
              repr(sorted(req.changed) if req.changed is not None else None),
              repr(sorted(found.report_only) if found.report_only is not None else None),
              repr(found.errors)]
@@ -270,13 +273,9 @@ def _result_key(req: ScanRequest, found, digests: dict[str, str]) -> str:  # noq
     return result_key(parts)
 
 
-def _state_key(req: ScanRequest) -> str:
-    """What the findings before the request's filters depend on besides the files (reuse.py):
-    not the paths named, the files to report on, ``--select``/``--ignore`` or ``--diff-base``."""
-    return result_key(["state", *_config_parts(req)])
-
-
 def _config_parts(req: ScanRequest) -> list[str]:
+    """What findings depend on besides the files and the request's filters: the directory,
+    the configuration, the catalog and pack files (the reuse state's key, reuse.py)."""
     cfg = req.config
     parts = [os.getcwd(), repr(cfg)]
     extra = [cfg.catalog] if cfg.catalog else []

@@ -263,18 +263,13 @@ class Program:
         """What ``relevant_functions`` would start from (lambdas aside: ast and libcst name them
         differently), on the current outlines or with ``replace``'s; and the pass itself, for its
         ``grow`` (reuse.py compares scans with it)."""
+        replace = replace or {}
         rel = self.fresh_relevance(replace)
-        if not replace:
-            return frozenset(q for q in _picked(rel, self._outline_of) if "<lambda" not in q), rel
-        fns = {q: fo for o in replace.values() for q, fo in o.functions.items()}
-        gone = set(replace)
+        replaced = {q: fo for o in replace.values() for q, fo in o.functions.items()}
 
         def outline_of(q: str) -> FnOutline | None:
-            fo = fns.get(q)
-            if fo is not None:
-                return fo
-            fo = self._outline_of(q)
-            return None if fo is None or fo.module in gone else fo
+            fo = replaced.get(q) or self._outline_of(q)
+            return None if fo is None or (fo.module in replace and q not in replaced) else fo
 
         return frozenset(q for q in _picked(rel, outline_of) if "<lambda" not in q), rel
 
