@@ -202,13 +202,18 @@ def test_an_unchanged_tree_reuses_the_whole_result_and_any_change_invalidates_it
     assert "result_cached" not in again.stats and view(again) == []
 
 
+PLANTED_RAN: list[str] = []
+
+
+def planted_code(what: str) -> None:
+    """What a poisoned cache entry would run on load (``os.system`` in a real attack); named by
+    reference in the pickle, so an unrestricted load imports this module and calls it."""
+    PLANTED_RAN.append(what)
+
+
 class _Planted:
-    """What a poisoned cache entry would run on load (``os.system`` in a real attack)."""
-
-    ran: list[str] = []
-
     def __reduce__(self):  # noqa: ANN204
-        return (_Planted.ran.append, ("loaded",))
+        return (planted_code, ("loaded",))
 
 
 def test_a_result_entry_naming_other_code_is_a_miss_and_never_runs(tmp_path: Path) -> None:
@@ -219,7 +224,7 @@ def test_a_result_entry_naming_other_code_is_a_miss_and_never_runs(tmp_path: Pat
     (entry,) = (tmp_path / "c" / "results").iterdir()
     entry.write_bytes(cache.encode_entry(pickle.dumps(_Planted())))  # a valid checksum, too
     again = scan(root, tmp_path / "c", keep_results=True)
-    assert _Planted.ran == [] and "result_cached" not in again.stats
+    assert PLANTED_RAN == [] and "result_cached" not in again.stats
     assert view(again) == view(cold)
     assert scan(root, tmp_path / "c", keep_results=True).stats.get("result_cached") is True
 
