@@ -14,7 +14,8 @@ sorted by path, copied into the work directory; ``gen100k`` / ``gen1m`` — ``ge
 output. Scenarios: ``cold`` (no ``.privlint_cache``), ``warm`` (nothing changed since the last
 scan), ``changed`` (the module in the middle of the tree edited before each scan: answered from
 the previous findings when no analysed code sees it), ``solved`` (a module the solver needed
-edited: always solved again). Memory is the peak resident set
+edited: the cone of the change is solved again, solve/incremental.py), ``hub`` (the analysed
+module the most other files import: the largest cone). Memory is the peak resident set
 of the whole process tree (privlint and its workers), sampled from /proc every 50 ms.
 
 bandit runs without privlint's own bandit plugin (its tests are skipped with ``-s``), so it is
@@ -175,9 +176,10 @@ def edit_target(tree: Path, only: set[Path] | None = None) -> Path:
     return mods[len(mods) // 2]
 
 
-def solved_modules(tree: Path) -> set[Path]:
+def solved_modules(tree: Path, names: bool = False) -> set[Path] | dict[str, Path]:
     """Files whose facts the last scan's solver needed (from its ``state`` cache entry, reuse.py):
-    an edit there is always solved again, never answered from the previous findings."""
+    an edit there is always solved again, never answered from the previous findings (``names``:
+    by module name)."""
     from privlint.cache import FactsCache, get_result
 
     folder = tree / ".privlint_cache" / "state"
@@ -187,8 +189,27 @@ def solved_modules(tree: Path) -> set[Path]:
     state = get_result(FactsCache.open(tree / ".privlint_cache"), entries[-1].name, "state")
     if state is None:
         return set()
-    return {(tree / ident.split("\0")[0]).resolve() for ident in state.files
-            if ident.split("\0")[1] in state.parsed}
+    found = {ident.split("\0")[1]: (tree / ident.split("\0")[0]).resolve() for ident in state.files
+             if ident.split("\0")[1] in state.parsed}
+    return found if names else set(found.values())
+
+
+def hub_module(tree: Path) -> Path | None:
+    """The analysed module that the most other files name in an import (the largest cone)."""
+    solved = solved_modules(tree, names=True)
+    texts = [p.read_text("utf-8", "replace") for p in tree.rglob("*.py") if ".privlint_cache" not in p.parts]
+    best = max(sorted(solved), key=lambda m: sum(f"import {m}" in t or f"from {m} import" in t
+                                                  for t in texts), default=None)
+    return solved[best] if best else None
+
+
+def how(run: dict) -> str:
+    stats = run.get("stats", {})
+    if stats.get("result_reused"):
+        return "reused"
+    if "incremental" in stats:
+        return f"cone {stats['incremental']['cone']}"
+    return "full" if stats else "?"
 
 
 def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
@@ -196,7 +217,8 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
     files, lines = tree_size(tree)
     cache = tree / ".privlint_cache"
     out = work / f"{name}.privlint.json"
-    runs: dict[str, list[dict]] = {"bandit": [], "cold": [], "warm": [], "changed": [], "solved": []}
+    runs: dict[str, list[dict]] = {"bandit": [], "cold": [], "warm": [], "changed": [], "solved": [],
+                                   "hub": []}
     print(f"== {name}: {files} files, {lines} lines", flush=True)
     for i in range(repeat):  # alternate: drift on the machine hits both tools alike
         runs["bandit"].append(timed(bandit_cmd(tree), tree))
@@ -210,7 +232,8 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
     # middle of the tree ("changed": answered from the previous findings when no analysed code
     # sees it, reuse.py), then one the solver needed ("solved": always solved again)
     for scenario, target in (("changed", edit_target(tree)),
-                             ("solved", edit_target(tree, solved_modules(tree) or None))):
+                             ("solved", edit_target(tree, solved_modules(tree) or None)),
+                             ("hub", hub_module(tree) or edit_target(tree))):
         original = target.read_bytes()
         try:
             for i in range(repeat):
@@ -219,9 +242,8 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
         finally:
             target.write_bytes(original)
         print(f"   {scenario}: {target.relative_to(tree)} "
-              f"{statistics.median(r['seconds'] for r in runs[scenario]):.2f}s, reused "
-              f"{sum(bool(r.get('stats', {}).get('result_reused')) for r in runs[scenario])}"
-              f"/{repeat}", flush=True)
+              f"{statistics.median(r['seconds'] for r in runs[scenario]):.2f}s: "
+              f"{', '.join(how(r) for r in runs[scenario])}", flush=True)
     summary = {"files": files, "lines": lines}
     for key, rs in runs.items():
         summary[key] = {
@@ -234,13 +256,14 @@ def bench(name: str, work: Path, repeat: int, jobs: int) -> dict:
         if key != "bandit":
             summary[key]["cached_files"] = [r.get("stats", {}).get("cached_files") for r in rs]
             summary[key]["reused"] = [bool(r.get("stats", {}).get("result_reused")) for r in rs]
+            summary[key]["how"] = [how(r) for r in rs]
             summary[key]["findings"] = sorted({r.get("findings") for r in rs}, key=str)
             bad = [("TIMED OUT " if r["timed_out"] else "") + r["stderr"]
                    for r in rs if r["rc"] not in (0, 1)]
             if bad:
                 summary[key]["failures"] = bad
     b = summary["bandit"]["median_s"]
-    for key in ("cold", "warm", "changed", "solved"):
+    for key in ("cold", "warm", "changed", "solved", "hub"):
         summary[key]["vs_bandit"] = summary[key]["median_s"] / b
     summary["us_per_line_cold"] = summary["cold"]["median_s"] / lines * 1e6
     return summary
@@ -281,8 +304,8 @@ def machine() -> dict:
 
 def report(results: dict) -> str:
     rows = ["| corpus | lines | bandit | privlint cold | warm | 1 file changed (mid-tree) "
-            "| 1 analysed file changed | peak memory (cold) |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| 1 analysed file changed | the hub changed | peak memory (cold) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for name, s in results["corpora"].items():
         rows.append(
             f"| {name} | {s['lines']:,} | {s['bandit']['median_s']:.2f} s "
@@ -292,7 +315,9 @@ def report(results: dict) -> str:
             f"({s['changed']['median_s'] / s['cold']['median_s']:.2f}× cold"
             f"{', reused' if all(s['changed']['reused']) else ''}) "
             f"| {s['solved']['median_s']:.2f} s "
-            f"({s['solved']['median_s'] / s['cold']['median_s']:.2f}× cold) "
+            f"({s['solved']['median_s'] / s['cold']['median_s']:.2f}× cold, {s['solved']['how'][0]}) "
+            f"| {s['hub']['median_s']:.2f} s "
+            f"({s['hub']['median_s'] / s['cold']['median_s']:.2f}× cold, {s['hub']['how'][0]}) "
             f"| {s['cold']['peak_tree_mb']:.0f} MB |")
     rows.append("")
     rows.append(f"`privlint --version`: {results['version_s']:.3f} s")

@@ -36,9 +36,11 @@ def project(root: Path) -> Path:
 
 
 def scan(root: Path, cache_dir: Path | None, keep_results: bool = False, **kw: object):  # noqa: ANN201
-    """Scan with a facts cache; whole-scan results are dropped first unless a test is about them."""
+    """Scan with a facts cache; whole-scan results (and what a re-solve reads: the last scan's
+    state and ledger) are dropped first unless a test is about them."""
     if cache_dir is not None and not keep_results:
-        shutil.rmtree(cache_dir / "results", ignore_errors=True)
+        for folder in ("results", "state", "ledger"):
+            shutil.rmtree(cache_dir / folder, ignore_errors=True)
     req = ScanRequest([str(root)], cache_dir=str(cache_dir) if cache_dir else None, jobs=1,
                       select=("PII1",), **kw)
     return run_scan(req)

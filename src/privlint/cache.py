@@ -116,6 +116,25 @@ class _ResultUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a result entry")
 
 
+class _LedgerUnpickler(pickle.Unpickler):
+    """A solve's ledger (solve/incremental.py) holds the solver's own values: only classes of
+    the solver's and the IR's modules."""
+
+    MODULES = frozenset({"privlint.solve.values", "privlint.solve.summary", "privlint.solve.sends",
+                         "privlint.solve.optout", "privlint.solve.records", "privlint.solve.incremental",
+                         "privlint.facts.ir"})
+
+    def find_class(self, module: str, name: str) -> object:
+        if module in self.MODULES:
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        elif (module == "builtins" and name in ("frozenset", "set", "tuple", "list", "dict")) \
+                or (module, name) == ("privlint.catalog", "Entry"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a ledger entry")
+
+
 def loads_facts(data: bytes, also_outline: bool = False) -> ir.ModuleFacts:
     """Facts from a pickle; with ``also_outline``, an outline is accepted too (the cache keeps
     the outline of a module the solver did not need, facts/outline.py)."""
@@ -309,7 +328,8 @@ def get_result(cache: FactsCache, key: str, folder: str = "results") -> object |
     if payload is None:
         return None
     try:
-        return _ResultUnpickler(io.BytesIO(payload)).load()
+        loader = _LedgerUnpickler if folder.startswith("ledger") else _ResultUnpickler
+        return loader(io.BytesIO(payload)).load()
     except Exception:  # noqa: BLE001 - any undecodable or refused entry is a miss, never an error
         return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 from privlint.findings import Finding, assign_fingerprints, display_path
 from privlint.rules.codes import BY_CODE
@@ -48,31 +49,53 @@ def _merge_field(old: dict | None, cls: str, values: tuple[str, ...]) -> dict:
     return out
 
 
+class Entry(NamedTuple):
+    """What one send adds to the catalog: its solver values reduced to field classes. Kept in
+    a solve's records (solve/records.py) instead of the send: a tenth of the size, and the
+    catalog of a re-solve is merged from them without classifying every send again."""
+
+    names: tuple[str, ...]  # the event's constant names; () when it cannot be known
+    func: str  # the function sending it (names an event whose name is dynamic)
+    sinks: tuple[str, ...]  # the telemetry API and the wrappers it went through
+    location: str  # path:line of the send
+    fields: tuple[tuple[str, str, tuple[str, ...]], ...]  # (field path, class, literal values)
+
+
+def entry(fact: SendFact, cwd: str | None = None) -> Entry:
+    names = event_names(fact)
+    fields: dict = {}
+    for label, v in fact.payload:
+        fields_of(v, label, fields)
+    fields = {k: v for k, v in fields.items()
+              if not any(k.lower() == x or k.lower().startswith(x + ".") for x in fact.exclude)}
+    if fact.strip_root:
+        fields = {k.split(".", 1)[1] if "." in k and k.split(".", 1)[0] in fact.strip_root else k: v
+                  for k, v in fields.items()}
+    return Entry(names or (), fact.site.func, (fact.sink, *fact.via),
+                 f"{display_path(fact.site.path, cwd)}:{fact.site.line}",
+                 tuple((path, *class_of(v)) for path, v in fields.items()))
+
+
 def build(sends: list[SendFact], version: str = "1", cwd: str | None = None) -> dict:
+    return build_from([entry(f, cwd) for f in sends], version)
+
+
+def build_from(entries: list[Entry], version: str = "1") -> dict:
+    """The catalog of these sends (``entry``): every event, its fields' widest classes."""
     events: dict[str, dict] = {}
-    for fact in sends:
-        names = event_names(fact)
-        fields: dict = {}
-        for label, v in fact.payload:
-            fields_of(v, label, fields)
-        fields = {k: v for k, v in fields.items()
-                  if not any(k.lower() == x or k.lower().startswith(x + ".") for x in fact.exclude)}
-        if fact.strip_root:
-            fields = {k.split(".", 1)[1] if "." in k and k.split(".", 1)[0] in fact.strip_root else k: v
-                      for k, v in fields.items()}
-        keys = list(names) if names else [f"<dynamic> {fact.site.func}"]
+    for e in entries:
+        names = e.names
+        keys = list(names) if names else [f"<dynamic> {e.func}"]
         for key in keys:
             ev = events.setdefault(key, {
                 "event": key if names else "<dynamic>", "sinks": set(), "fields": {},
                 "locations": set(),
             })
             if not names:
-                ev["function"] = fact.site.func
-            ev["sinks"].add(fact.sink)
-            ev["sinks"].update(fact.via)
-            ev["locations"].add(f"{display_path(fact.site.path, cwd)}:{fact.site.line}")
-            for path, v in fields.items():
-                cls, values = class_of(v)
+                ev["function"] = e.func
+            ev["sinks"].update(e.sinks)
+            ev["locations"].add(e.location)
+            for path, cls, values in e.fields:
                 ev["fields"][path] = _merge_field(ev["fields"].get(path), cls, values)
     out = []
     for key in sorted(events):

@@ -29,7 +29,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from privlint.cache import FactsCache, get_result, put_result
 from privlint.facts.outline import ModuleOutline
+from privlint.solve.incremental import Ledger
 from privlint.solve.relevance import Relevance
 
 PrePass = Callable[[dict[str, ModuleOutline] | None], tuple[frozenset[str], Relevance]]
@@ -46,6 +48,7 @@ class Previous:
     result_key: str  # the whole-scan result entry holding the findings (before filters)
     load_errors: list = field(default_factory=list)  # ScanErrors: ast read these, libcst not
     failed: frozenset[str] = frozenset()  # their modules
+    ledger: str = ""  # the last solve's ledger (solve/incremental.py): ``load_ledger`` reads it
 
 
 def file_identity(path: str, module: str, is_package: bool) -> str:
@@ -87,3 +90,52 @@ def unaffected(previous: Previous, files: dict[str, str], modules: dict[str, str
         if rel.grow(q) & theirs:
             return None
     return changed
+
+
+# a re-solve writes the records that differ from the full ledger it started from, while they
+# are few; a delta with more than this share of the records is written as a full ledger instead
+DELTA_SHARE = 0.25
+_DELTA = "delta:"
+
+
+@dataclass
+class Loaded:
+    """A ledger with every record, and the full ledger it was read from (deltas refer to it)."""
+
+    ledger: Ledger
+    base: str  # the full ledger's key
+    base_records: dict
+
+
+def load_ledger(cache: FactsCache, name: str) -> Loaded | None:
+    """The ledger a state entry names: ``<key>`` a full one, ``delta:<key>`` a delta on one;
+    None when an entry went (each folder keeps its newest few) or is not a ledger."""
+    if name.startswith(_DELTA):
+        delta = get_result(cache, name[len(_DELTA):], "ledger-delta")
+        if not isinstance(delta, Ledger) or not delta.base:
+            return None
+        base = get_result(cache, delta.base, "ledger")
+        if not isinstance(base, Ledger):
+            return None
+        records = {q: r for q, r in base.records.items() if q not in delta.removed}
+        records.update(delta.records)
+        return Loaded(replace(delta, records=records, base="", removed=frozenset()), delta.base, base.records)
+    full = get_result(cache, name, "ledger")
+    return Loaded(full, name, full.records) if isinstance(full, Ledger) else None
+
+
+def store_ledger(cache: FactsCache, key: str, ledger: Ledger, start: Loaded | None) -> str:
+    """Keep the ledger of this solve; the name for the state entry. A re-solve (``start``: the
+    ledger it began with) writes what differs from the full one, while that is little: the
+    1M-line project's full ledger is 65 MB, three seconds to write; a re-solve changes a few
+    hundred records."""
+    if start is not None:
+        base = start.base_records
+        changed = {q: r for q, r in ledger.records.items() if base.get(q) is not r}
+        removed = frozenset(base.keys() - ledger.records.keys())
+        if len(changed) + len(removed) <= DELTA_SHARE * max(len(ledger.records), 1):
+            put_result(cache, key, replace(ledger, records=changed, base=start.base, removed=removed),
+                       "ledger-delta")
+            return _DELTA + key
+    put_result(cache, key, ledger, "ledger")
+    return key

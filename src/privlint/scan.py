@@ -11,6 +11,7 @@ import fnmatch
 import gc
 import os
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from privlint.findings import Finding, consent_findings, display_path, from_hits
 from privlint.gctune import bulk_work, keep_until_exit
 from privlint.parallel import Parser
 from privlint.parse import ParseError
-from privlint.reuse import Previous, file_identity, unaffected
+from privlint.reuse import Loaded, Previous, file_identity, load_ledger, store_ledger, unaffected
 from privlint.rules.loader import load_rules
+from privlint.solve.incremental import Ledger, Plan
 from privlint.solve.optout import find_opt_outs
 from privlint.solve.program import Program, ProjectConfig
 from privlint.suppress import apply_suppressions
@@ -152,6 +154,7 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     keep_until_exit(program)
     solve_started = time.perf_counter()
     reuse = _reusable(previous, cache, found, digests, program) if cache is not None else None
+    usable = None
     if reuse is not None and isinstance(previous, Previous):  # reuse.py: nothing to re-solve
         parser.close()
         earlier, changes = reuse
@@ -160,10 +163,18 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
         stats = {k: v for k, v in earlier.stats.items() if k in _SOLVE_STATS}
         stats.update(result_reused=True, unaffected_changes=changes)
         grown, needed = previous.grown, previous.parsed
+        ledger, ledger_key = None, previous.ledger  # still true: no function of it could change
     else:
-        findings, code_catalog, stats = _solve(program, cfg, errors)
+        usable = _ledger(previous, cache, found, digests, program) if cache is not None else None
+        findings, code_catalog, stats, ledger = _solve(program, cfg, errors, usable)
         parser.close()
-        grown, needed = frozenset(program.grown), frozenset(program.modules)
+        grown, needed, ledger_key = ledger.grown, frozenset(program.modules), None
+        if program.plan is not None and isinstance(previous, Previous):
+            needed |= previous.parsed  # the ledger's functions were parsed by the last solve
+            failed |= previous.failed  # and these could not be: still so (no changed file is one)
+            load_errors = sorted({(e.path, e.line, e.column, e.message): e
+                                  for e in (*previous.load_errors, *load_errors)}.values(),
+                                 key=lambda e: (e.path, e.line, e.column, e.message))
     errors += load_errors
     errors.sort(key=lambda e: (e.path, e.line, e.column, e.message))
     stats = {
@@ -175,9 +186,11 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
     result = ScanResult(findings, errors, stats, code_catalog)
     if key is not None and cache is not None and digests is not None:
         put_result(cache, key, result)
+        if ledger is not None:
+            ledger_key = store_ledger(cache, key, ledger, usable.loaded if usable is not None else None)
         if state is not None:
-            put_result(cache, state, Previous(digests, needed, grown, key, load_errors, frozenset(failed)),
-                       "state")
+            put_result(cache, state, Previous(digests, needed, grown, key, load_errors, frozenset(failed),
+                                              ledger_key or ""), "state")
     return result
 
 
@@ -186,10 +199,25 @@ _SOLVE_STATS = ("functions", "modules_parsed", "analyses", "functions_skipped", 
                 "suppressed")
 
 
-def _solve(program: Program, cfg: Config, errors: list[ScanError]) -> tuple[list[Finding], dict, dict]:
-    """Findings (after suppressions), the code's catalog and the solve's ``stats``."""
+def _solve(program: Program, cfg: Config, errors: list[ScanError],
+           usable: _Usable | None) -> tuple[list[Finding], dict, dict, Ledger]:
+    """Findings (after suppressions), the code's catalog, the solve's ``stats`` and the ledger
+    for the next scan. With the last solve's ledger (``_ledger`` found it usable), only what
+    the change can affect is re-solved (solve/incremental.py)."""
+    plan = None
+    if usable is not None:
+        changed = set(usable.changed)
+        plan = program.plan = Plan(usable.loaded.ledger, changed,
+                                   [q for m in changed for q in program.outlines[m].functions],
+                                   usable.imports_changed)
     hits = program.solve()
-    findings = from_hits(hits, extra=consent_findings(program.unguarded_sends, find_opt_outs(program)))
+    optouts: dict[str, tuple] = defaultdict(tuple)
+    for o in find_opt_outs(program):
+        optouts[o.func] += (o,)
+    if plan is not None:
+        optouts = plan.merge_optouts(optouts)
+    findings = from_hits(hits, extra=consent_findings(program.unguarded_sends,
+                                                      [o for q in sorted(optouts) for o in optouts[q]]))
     code_catalog, catalog_findings, catalog_error = _catalog(program, cfg)
     findings += catalog_findings
     if catalog_error:
@@ -206,7 +234,54 @@ def _solve(program: Program, cfg: Config, errors: list[ScanError]) -> tuple[list
         "functions_skipped": skipped_functions,
         "modules_skipped": skipped_modules,
         "suppressed": suppressed,
-    }
+        **({"incremental": {"changed": len(plan.changed), "cone": len(plan.cone),
+                            "analysed": sum(1 for n in program.analyses.values() if n)}}
+           if plan is not None else {}),
+    }, Ledger(program.records, dict(optouts),
+              plan.merge_grown(program.grown) if plan is not None else frozenset(program.grown))
+
+
+@dataclass
+class _Usable:
+    """The last solve's ledger and the modules changed since (``_ledger``)."""
+
+    loaded: Loaded
+    changed: list[str]
+    imports_changed: bool  # some changed module imports other names than before
+
+
+def _ledger(previous: object, cache, found, digests: dict[str, str] | None,  # noqa: ANN001
+            program: Program) -> _Usable | None:
+    """The last solve's ledger when a re-solve of what changed can stand for a full solve
+    (solve/incremental.py): the same files; every changed one parses, as before, and defines
+    the same functions and classes (names other modules resolve); the ledger entry is there."""
+    if not isinstance(previous, Previous) or digests is None or not previous.ledger:
+        return None
+    if digests.keys() != previous.files.keys():
+        return None
+    by_identity = {file_identity(sf.path, sf.module, sf.is_package): sf for sf in found.files}
+    changed = []
+    imports_changed = False
+    for ident, digest in digests.items():
+        if previous.files[ident] == digest:
+            continue
+        sf = by_identity[ident]
+        now = program.outlines.get(sf.module)
+        if now is None or sf.module in previous.failed:
+            return None
+        old = cache.get(cache.outline_key(cache.key_of(previous.files[ident], sf)), sf)
+        if not isinstance(old, ModuleOutline) or _names(old) != _names(now):
+            return None
+        changed.append(sf.module)
+        imports_changed |= old.imports != now.imports
+    got = load_ledger(cache, previous.ledger)
+    return _Usable(got, changed, imports_changed) if got is not None else None
+
+
+def _names(o: ModuleOutline) -> tuple:
+    """What other modules can resolve in a module: its functions (lambdas aside: they are named
+    by position) and classes with their bases and methods."""
+    return (frozenset(q for q in o.functions if "<lambda" not in q), o.classes, o.is_package)
 
 
 def _reusable(previous: object, cache, found, digests: dict[str, str] | None,  # noqa: ANN001
@@ -301,7 +376,7 @@ def _catalog(program: Program, cfg: Config) -> tuple[dict, list[Finding], str | 
         except catalog.CatalogError as exc:
             error = str(exc)
     version = str(declared.get("version", "1")) if declared else "1"
-    code = catalog.build(program.sends, version)
+    code = catalog.build_from(program.sends, version)
     if declared is None or path is None:
         return code, [], error
     return code, catalog.check(code, declared, str(path)), None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from privlint.facts import ir
 from privlint.facts.names import project_prefix, walk
@@ -20,8 +21,9 @@ from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
 from privlint.solve.interp import Env, Interp, _is_classmethod, _is_static
+from privlint.solve.records import Record, assemble, called, missing_entries, records_of, trimmed
 from privlint.solve.relevance import Relevance, relevant
-from privlint.solve.summary import Hit, Summary, Unguarded
+from privlint.solve.summary import Hit, Summary
 from privlint.solve.values import (
     EMPTY,
     MAX_DEPTH,
@@ -29,13 +31,15 @@ from privlint.solve.values import (
     Flow,
     Origin,
     Step,
-    Trace,
     Val,
     bounded,
     join,
     read_field,
     set_access_limit,
 )
+
+if TYPE_CHECKING:
+    from privlint.solve.incremental import Plan
 
 MAX_ANALYSES = 12
 MAX_RESOLVE_DEPTH = 8
@@ -128,6 +132,9 @@ class Program:
         self.final_envs: dict[str, Env] = {}  # of functions with nested functions (closures)
         self.callers: dict[str, set[str]] = defaultdict(set)
         self.readers: dict[tuple, set[str]] = defaultdict(set)
+        self.writes: dict[str, set[tuple]] = defaultdict(set)  # function -> shared state it wrote
+        self.plan: Plan | None = None  # a re-solve of what a change can affect (incremental.py)
+        self.records: dict[str, Record] = {}  # every analysed function's outputs (records.py)
         self.analyses: dict[str, int] = defaultdict(int)
         self.bound_hit: set[str] = set()
         self._dirty: set[str] = set()
@@ -199,10 +206,40 @@ class Program:
 
     # ================================================================== fixpoint
     def solve(self) -> list[Hit]:
+        """The fixpoint, then the findings; with a ``plan``, only what a change can affect is
+        analysed and the other functions' outputs come from the last solve's records."""
         self.active = self.relevant_functions()
+        if self.plan is not None:
+            self.active = self.plan.start(self, self.active)
         order = self.solve_order()
-        self._queue = queue = deque(order)
-        self._queued = queued = set(order)
+        self._queue = deque(order)
+        self._queued = set(order)
+        tried: set[str] = set()
+        while True:
+            self._fixpoint()
+            # modules with suppression comments are parsed whatever the solver needed (PII0xx)
+            self.load_modules([m for m, o in self.outlines.items() if o.pinned])
+            records = records_of(self)
+            if self.plan is not None:
+                records = self.plan.merge(records)
+            calls = called(records)
+            # a re-solve that left a function with no caller whose entry outputs were not kept
+            # analyses it too (records.trimmed)
+            missing = [q for q in missing_entries(records, calls) if q not in tried] if self.plan else []
+            if not missing:
+                break
+            tried.update(missing)
+            for q in missing:
+                self.plan.join(q)  # type: ignore[union-attr]
+                self.ensure(q)
+        self.records = trimmed(records, calls)
+        hits, self.unguarded_sends, self.sends = assemble(records, self.rules, calls)
+        return hits
+
+    def _fixpoint(self) -> None:
+        """Analyse what is queued until nothing changes (each function a bounded number of times)."""
+        queue, queued = self._queue, self._queued
+        assert queue is not None
         while queue:
             q = queue.popleft()
             queued.discard(q)
@@ -216,19 +253,6 @@ class Program:
                 if dep not in queued:
                     queued.add(dep)
                     queue.append(dep)
-        # modules with suppression comments are parsed whatever the solver needed (PII0xx)
-        self.load_modules([m for m, o in self.outlines.items() if o.pinned])
-        hits = [h for q in sorted(self.findings) for h in self.findings[q]]
-        hits += self.entry_point_hits()
-        self.unguarded_sends = self.entry_point_sends()
-        self.sends = [f for q in sorted(self.catalog) for f in self.catalog[q]]
-        for q, summary in sorted(self.summaries.items()):  # open sends nobody closes
-            if not self.callers.get(q) and self.functions[q][0].name != "<class>":
-                self.sends.extend(summary.sends)
-        if self.bound_hit:
-            hits = [Hit(h.flow.then(None, "bound-hit"), h.sink, h.field, h.landing, True)
-                    if h.landing.func in self.bound_hit else h for h in hits]
-        return hits
 
     def relevant_functions(self) -> set[str]:
         """What the pre-pass says can take part in a flow to a sink, with the module and class
@@ -324,64 +348,17 @@ class Program:
         self.ensure(mod.body.qname)  # what defines it first: fewer re-analyses
         if func.cls:
             self.ensure(f"{func.cls}.<body>")
+        if self.plan is not None and func.parent is not None and func.parent in self.plan.old:
+            self.ensure(func.parent)  # its closure: analysed in the last solve, so here too
         if self._queue is not None and qname not in self._queued:
             self._queued.add(qname)
             self._queue.append(qname)
 
     def skipped(self) -> tuple[int, int]:
-        """(functions never analysed, modules none of whose code was analysed) for ``stats``."""
-        done = {q for q, n in self.analyses.items() if n}
-        mods = {self.functions[q][1].module for q in done}
-        return self.function_count() - len(done), len(self.outlines) - len(mods)
-
-    def entry_point_sends(self) -> list[Unguarded]:
-        """Sends reachable without consent from a function no project code calls (an entry point).
-
-        A function that project code calls is judged at its call sites instead, so a wrapper
-        whose every caller is guarded is fine, and one leak of consent is reported once, at the
-        outermost unguarded call.
-        """
-        out: list[Unguarded] = []
-        for q, summary in sorted(self.summaries.items()):
-            func, _ = self.functions[q]
-            if self.callers.get(q) or func.name == "<class>":
-                continue
-            seen = set()
-            for u in summary.unguarded:
-                if u.landing not in seen:
-                    seen.add(u.landing)
-                    out.append(u)
-        return out
-
-    def entry_point_hits(self) -> list[Hit]:
-        """Parameters of functions no project code calls, named like identifiers, reaching a sink.
-
-        Nothing tells privlint what such a parameter holds (a web framework or a CLI library calls
-        the function), so its name decides; the finding says ``by-name``.
-        """
-        out: list[Hit] = []
-        known = {(h.landing, h.field) for hits in self.findings.values() for h in hits}
-        for q, summary in sorted(self.summaries.items()):
-            func, _ = self.functions[q]
-            if self.callers.get(q) or func.name in ("<module>", "<class>") or func.is_lambda:
-                continue
-            for h in summary.hits:
-                o = h.flow.origin
-                if o.param in (None, "self", "cls") or (h.landing, h.field) in known:
-                    continue
-                names = [k for k in o.access if isinstance(k, str) and k != "*"]
-                name = names[-1] if names else o.param
-                kinds = self.rules.name_kinds(name)
-                if not kinds:
-                    continue
-                label = ".".join([o.param, *names]) if names else o.param
-                says = "is named like " + " and ".join(sorted(kinds)).replace("-", " ")
-                origin = Origin(kinds, label, says, o.path, o.line, o.column, q, "name")
-                first = Step(o.path, o.line, o.column, "source",
-                             f"{label}: a parameter of {func.name}(), which no project code calls, {says}")
-                out.append(Hit(Flow(origin, Trace.of(first, *h.flow.trace.steps()[1:]), h.flow.notes), h.sink,
-                               h.field, h.landing))
-        return out
+        """(functions never analysed, modules none of whose code was analysed) for ``stats``;
+        after a re-solve, of the last solve's analyses and this one's together."""
+        mods = {r.module for r in self.records.values()}
+        return self.function_count() - len(self.records), len(self.outlines) - len(mods)
 
     def module_order(self, modules: set[str]) -> list[str]:
         """These modules with what they import first, so summaries mostly exist before they are
@@ -409,6 +386,8 @@ class Program:
 
     def analyze(self, qname: str) -> set[str]:
         func, mod = self.functions[qname]
+        if self.plan is not None:
+            self.plan.analysing(qname)
         self._dirty = set()
         self._current = qname
         self._spec_cache = {}
@@ -432,9 +411,12 @@ class Program:
         self.catalog[qname] = it.catalog
         old = self.summaries.get(qname)
         self.summaries[qname] = summary
-        if self._grow is not None and _reaches(summary, qname in self._writers):
+        if self._grow is not None and _reaches(summary, qname in self._writers) \
+                and (self.plan is None or qname in self.plan.cone):
             self.grown.add(qname)
             for g in sorted(self._grow(qname)):
+                if self.plan is not None:  # what a changed function grows is affected by it
+                    self.plan.join(g)
                 self.ensure(g)
         deps = set(self._dirty)
         if old is None or old.signature() != summary.signature():
@@ -531,8 +513,7 @@ class Program:
                 elif attr in used:
                     for c in self.mro(name):
                         v = self.attrs.get((c, attr))
-                        if self._current:
-                            self.readers[("attr", c, attr)].add(self._current)
+                        self._reads(("attr", c, attr))
                         if v is not None and (v.tainted or any(r[0] != "#" for r in v.refs)):
                             return False
         else:
@@ -584,8 +565,7 @@ class Program:
         for c in chain:
             if c in bases:
                 return True
-            if self._current:
-                self.readers[("attrs-of", c)].add(self._current)
+            self._reads(("attrs-of", c))
             klass = self.classes[c][0]
             if used & ({m for m, _ in klass.methods} | self.class_attrs.get(c, set())):
                 return False
@@ -620,10 +600,29 @@ class Program:
         return self._short_names
 
     # ================================================================== shared state
+    def _reads(self, dep: tuple) -> None:
+        """The function being analysed read shared state ``dep``: it runs again when that
+        changes; in a re-solve, what wrote it in the last solve is analysed too."""
+        cur = self._current
+        if cur:
+            self.readers[dep].add(cur)
+            if self.plan is not None:
+                self.plan.read(dep)
+
+    def _wrote(self, *deps: tuple) -> None:
+        """The function being analysed wrote shared state (its record keeps this: the next
+        scan finds the readers a change to it can affect)."""
+        cur = self._current
+        if cur:
+            self.writes[cur].update(deps)
+            if self.plan is not None:
+                self.plan.wrote(cur, deps)
+
     def write_global(self, module: str, name: str, v: Val, it: Interp) -> None:
         """A module global. What the module's own top level binds is replaced at each analysis
         of it (a def or an assignment there is the truth, not a history); what functions write
         with ``global`` or from other modules accumulates."""
+        self._wrote((module, name), ("star", module))
         if v.tainted and any(o.param for o in v.all_flows()):
             Summary.store(it.summary.global_stores, (module, name), v)
             v = _without_params(v)
@@ -667,6 +666,7 @@ class Program:
             self._set_global(key)
 
     def write_attr(self, cls: str, attr: str, v: Val, it: Interp) -> None:
+        self._wrote(("attr", cls, attr), ("attrs-of", cls))
         if v.tainted and any(o.param for o in v.all_flows()):
             Summary.store(it.summary.attr_stores, (cls, attr), v)
             v = _without_params(v)
@@ -685,8 +685,7 @@ class Program:
             self._dirty |= self.readers.get(dep, set())
 
     def read_global(self, module: str, name: str) -> Val | None:
-        if self._current:
-            self.readers[(module, name)].add(self._current)
+        self._reads((module, name))
         body = f"{module}.<module>"
         if body not in self.active:
             self.ensure(body)
@@ -695,8 +694,7 @@ class Program:
     def read_attr(self, cls: str, attr: str, it: Interp, pos: ir.Pos) -> Val:
         out = EMPTY
         for c in self.mro(cls):
-            if self._current:
-                self.readers[("attr", c, attr)].add(self._current)
+            self._reads(("attr", c, attr))
             if f"{c}.<body>" not in self.active:
                 self.ensure(f"{c}.<body>")
             v = self.attrs.get((c, attr))
@@ -720,22 +718,21 @@ class Program:
                         v = self.read_attr(cls, attr, it, pos)
                         if v.tainted:
                             fields[attr] = v
-                if self._current:
-                    self.readers[("attrs-of", c)].add(self._current)
+                self._reads(("attrs-of", c))
         if len(fields) > len(base.fields):
             return bounded(Val(base.flows, base.rest, fields))
         return Val(base.flows, base.rest, fields)
 
     def write_child(self, module: str, v: Val, it: Interp) -> None:
         """What a parent process hands to a project module it runs (like a global it reads)."""
+        self._wrote(("child", module))
         if v.tainted and any(o.param for o in v.all_flows()):
             Summary.store(it.summary.child_stores, module, v)
             v = _without_params(v)
         self._write(("child", module), self.child_inputs, v, key=(module,))
 
     def child_input(self, module: str, it: Interp, pos: ir.Pos) -> Val:
-        if self._current:
-            self.readers[("child", module)].add(self._current)
+        self._reads(("child", module))
         v = self.child_inputs.get((module,))
         if v is None or not v.tainted:
             return EMPTY
@@ -807,8 +804,7 @@ class Program:
         """``from target import *``: the module's public globals (read, so changes re-run us)."""
         if target not in self.modules:
             return {}
-        if self._current:
-            self.readers[("star", target)].add(self._current)
+        self._reads(("star", target))
         out = {}
         for (m, name), _ in list(self.globals.items()):
             if m == target and not name.startswith("_"):

@@ -107,6 +107,8 @@ class Trace:
             return self
         if not self.n:
             return other
+        if type(other) is not Trace:  # a FlatTrace from a ledger: a node must hold ropes
+            other = other.rope()  # type: ignore[attr-defined]
         return Trace(self, other)
 
     def __len__(self) -> int:
@@ -126,6 +128,12 @@ class Trace:
             if t.left is not None:
                 stack.append(t.left)
 
+    def __reduce__(self) -> tuple:
+        """Pickled flat, as its steps in order (the ledger of a solve, solve/incremental.py): a
+        rope is as deep as its trace is long, too deep for pickle's recursion, and rebuilding
+        one node per step cost more than the rest of the ledger."""
+        return (FlatTrace, (tuple(self),))
+
     def steps(self) -> list[Step]:
         """In order; a very long trace keeps its first and last steps (bound-hit)."""
         out = list(self)
@@ -136,6 +144,50 @@ class Trace:
 
 
 EMPTY_TRACE = Trace()
+
+
+class FlatTrace(tuple):
+    """A trace read back from a ledger: its steps in order. What a finding needs of a trace
+    (length, steps, iteration) without a node per step; extending one makes a rope again."""
+
+    __slots__ = ()
+
+    @property
+    def n(self) -> int:
+        return len(self)
+
+    @property
+    def last(self) -> Step | None:
+        return self[-1] if self else None
+
+    @property
+    def left(self) -> None:
+        return None
+
+    right = left
+
+    @property
+    def step(self) -> None:
+        return None
+
+    def steps(self) -> list[Step]:
+        out = list(self)
+        if len(out) > MAX_TRACE:
+            half = MAX_TRACE // 2
+            out = out[:half] + out[-half:]
+        return out
+
+    def rope(self) -> Trace:
+        t = EMPTY_TRACE
+        for s in self:
+            t = Trace(t if t.n else None, None, s)
+        return t
+
+    def then(self, step: Step) -> Trace:
+        return self.rope().then(step)
+
+    def __add__(self, other: object) -> Trace:  # type: ignore[override]
+        return self.rope() + other  # type: ignore[operator]
 
 
 class Flow(NamedTuple):
@@ -221,6 +273,10 @@ class Val:
         self.ids = frozen(ids) if ids else NO_NAMES
         self._tainted: bool | None = None
         self._sig: tuple | None = None
+
+    def __reduce__(self) -> tuple:
+        """Pickled as its parts, without the memoised signature and taint (rebuilt on use)."""
+        return (Val, (self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids))
 
     def __repr__(self) -> str:
         parts = []

@@ -1,0 +1,206 @@
+"""Re-solving only what a change can affect (solve/incremental.py).
+
+Every test compares the scan that re-solves with a scan of the same tree without any cache: a
+re-solve must report exactly what a cold scan reports, only sooner.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from privlint.cache import checked_payload, encode_entry, get_result
+from privlint.scan import ScanRequest, run_scan
+from privlint.solve.values import FlatTrace, Step, Trace
+
+FILES = {
+    "pyproject.toml": "[project]\nname = 'app'\n",
+    "app/__init__.py": "",
+    "app/sink.py": "import posthog\n\n\ndef send(props):\n"
+                   "    posthog.capture(\"e\", distinct_id=\"x\", properties=props)\n",
+    "app/ids.py": "import getpass\nimport socket\n\n\ndef host():\n    return socket.gethostname()\n\n\n"
+                  "def user():\n    return getpass.getuser()\n",
+    "app/state.py": "CURRENT = {}\n\n\ndef remember(value):\n    CURRENT[\"v\"] = value\n",
+    "app/main.py": "from app.ids import host\nfrom app.sink import send\nfrom app.state import CURRENT\n\n\n"
+                   "def report():\n    send({\"h\": host()})\n\n\n"
+                   "def later():\n    send({\"v\": CURRENT.get(\"v\")})\n",
+    "app/other.py": "from app.sink import send\n\n\ndef ping():\n    send({\"n\": 1})\n",
+}
+
+
+def project(root: Path) -> Path:
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def scan(root: Path, cache: Path | None):  # noqa: ANN201
+    return run_scan(ScanRequest([str(root)], jobs=1, use_cache=cache is not None,
+                                cache_dir=str(cache) if cache else None))
+
+
+def view(result) -> list:  # noqa: ANN001
+    return [(f.rule, f.path, f.line, f.column, f.message, f.fingerprint,
+             [(s.path, s.line, s.column, s.note) for s in f.trace]) for f in result.findings]
+
+
+def leaks(result) -> list[str]:  # noqa: ANN001
+    return sorted(f.message for f in result.findings if f.rule.startswith("PII1"))
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def resolved(root: Path, cache: Path):  # noqa: ANN201
+    """A cached scan that re-solved (not a full solve, not a reuse), checked against a cold one
+    (whole-scan results are dropped first: a tree seen before would be answered from them)."""
+    for entry in (cache / "results").iterdir():
+        entry.unlink()
+    again = scan(root, cache)
+    assert "incremental" in again.stats and "result_reused" not in again.stats
+    assert view(again) == view(scan(root, None))
+    return again
+
+
+def test_a_body_edit_re_solves_the_cone_and_reports_as_a_cold_scan(tmp_path: Path) -> None:
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    first = scan(root, cache)
+    assert any("hostname" in m for m in leaks(first))
+    edit(root, "app/ids.py", "return socket.gethostname()", "return \"localhost\"")
+    gone = resolved(root, cache)
+    assert not any("hostname" in m for m in leaks(gone))
+    # the cone: the changed module's functions and their callers, not the unrelated sender
+    assert gone.stats["incremental"]["cone"] < gone.stats["functions"]
+    edit(root, "app/ids.py", "return \"localhost\"", "return socket.gethostname()")
+    back = resolved(root, cache)
+    assert leaks(back) == leaks(first)
+
+
+def test_a_write_to_shared_state_reaches_its_readers(tmp_path: Path) -> None:
+    """``other.ping`` starts storing a user name in a global that ``main.later`` sends: main is
+    no caller of other and the last solve saw no write there, yet its finding appears (the
+    readers of what the cone writes join it while solving)."""
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    first = scan(root, cache)
+    assert not any("user" in m.lower() for m in leaks(first))
+    edit(root, "app/other.py", "from app.sink import send\n",
+         "from app.ids import user\nfrom app.sink import send\nfrom app.state import remember\n")
+    edit(root, "app/other.py", "    send({", "    remember(user())\n    send({")
+    again = resolved(root, cache)
+    assert any("user" in m.lower() for m in leaks(again))
+
+
+def test_a_shifted_module_keeps_every_finding_in_place(tmp_path: Path) -> None:
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    scan(root, cache)
+    edit(root, "app/main.py", "def report():\n", "# a comment\n\n\ndef report():\n")
+    again = resolved(root, cache)
+    assert again.stats["incremental"]["changed"] == 1
+
+
+def test_new_or_renamed_functions_solve_everything_again(tmp_path: Path) -> None:
+    """Other modules may resolve the new name: no re-solve of a cone then."""
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    scan(root, cache)
+    edit(root, "app/ids.py", "def user():", "def login_name():")
+    again = scan(root, cache)
+    assert "incremental" not in again.stats and view(again) == view(scan(root, None))
+
+
+def test_a_changed_file_that_no_longer_parses_is_a_full_solve(tmp_path: Path) -> None:
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    scan(root, cache)
+    edit(root, "app/ids.py", "def user():", "def user(:")
+    again = scan(root, cache)
+    assert "incremental" not in again.stats and view(again) == view(scan(root, None))
+    assert [e.path.endswith("ids.py") for e in again.errors] == [True]
+
+
+def test_nothing_changed_but_the_result_entry_went(tmp_path: Path) -> None:
+    """The ledger alone answers: nothing to analyse, the same findings."""
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    first = scan(root, cache)
+    for entry in (cache / "results").iterdir():
+        entry.unlink()
+    again = scan(root, cache)
+    assert again.stats["incremental"] == {"changed": 0, "cone": 0, "analysed": 0}
+    assert view(again) == view(first)
+
+
+def planted_code(*args: object) -> None:
+    raise AssertionError("a ledger entry ran code")
+
+
+class _Planted:
+    def __reduce__(self) -> tuple:
+        return (planted_code, ("ran",))
+
+
+def test_a_ledger_entry_naming_other_code_is_a_miss(tmp_path: Path) -> None:
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    first = scan(root, cache)
+    [entry] = list((cache / "ledger").iterdir())
+    payload = checked_payload(entry.read_bytes())
+    assert payload is not None and pickle.loads(payload).records  # a real ledger, until planted
+    entry.write_bytes(encode_entry(pickle.dumps(_Planted())))
+    from privlint.cache import FactsCache
+    assert get_result(FactsCache.open(cache), entry.name, "ledger") is None
+    for e in (cache / "results").iterdir():
+        e.unlink()
+    edit(root, "app/other.py", "{\"n\": 1}", "{\"n\": 2}")
+    again = scan(root, cache)  # a full solve instead
+    assert "incremental" not in again.stats and leaks(again) == leaks(first)
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_a_trace_comes_back_from_a_ledger_with_every_step(steps: int) -> None:
+    s = [Step("a.py", i, 0, "call", f"step {i}") for i in range(steps)]
+    rope = Trace.of(*s) + Trace.of(*s)  # a repeated step at the join stays, as in the rope
+    back = pickle.loads(pickle.dumps(rope))
+    assert isinstance(back, FlatTrace) and list(back) == list(rope) and back.steps() == rope.steps()
+    assert len(back) == len(rope) and back.last == rope.last
+    longer = back.then(Step("b.py", 9, 0, "sink", "sent"))
+    assert list(longer) == [*rope, Step("b.py", 9, 0, "sink", "sent")]
+    assert list(Trace.of(Step("c.py", 1, 0, "source", "x")) + back)[1:] == list(rope)
+
+
+def test_a_function_that_loses_its_last_caller_is_judged_as_an_entry_point(tmp_path: Path) -> None:
+    """A ledger keeps what counts at an entry point only for functions nobody calls; when the
+    change removes the last call, that function is analysed again (its parameter named like an
+    e-mail address reaches a send: a by-name finding)."""
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    (root / "app" / "wrap.py").write_text("from app.sink import send\n\n\n"
+                                          "def track(user_email):\n    send({\"e\": user_email})\n")
+    (root / "app" / "go.py").write_text("from app.wrap import track\n\n\n"
+                                        "def go():\n    track(\"nobody\")\n")
+    first = scan(root, cache)
+    assert not any("user_email" in m for m in leaks(first))
+    edit(root, "app/go.py", "    track(\"nobody\")", "    return None")
+    again = resolved(root, cache)
+    assert any("user_email" in m for m in leaks(again))
+
+
+def test_a_re_solve_writes_only_what_differs_and_the_next_one_reads_both(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("privlint.reuse.DELTA_SHARE", 1.0)  # a tiny project: any change is a large share
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    scan(root, cache)
+    full = list((cache / "ledger").iterdir())
+    edit(root, "app/ids.py", "return socket.gethostname()", "return \"localhost\"")
+    resolved(root, cache)
+    assert list((cache / "ledger").iterdir()) == full  # the full ledger stays; a delta on it
+    assert len(list((cache / "ledger-delta").iterdir())) == 1
+    edit(root, "app/other.py", "{\"n\": 1}", "{\"n\": 2}")
+    resolved(root, cache)  # full ledger + the last delta
+    for entry in (cache / "ledger").iterdir():  # the full ledger went: solved in full again
+        entry.unlink()
+    edit(root, "app/other.py", "{\"n\": 2}", "{\"n\": 3}")
+    again = scan(root, cache)
+    assert "incremental" not in again.stats and view(again) == view(scan(root, None))
