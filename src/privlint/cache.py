@@ -38,6 +38,9 @@ CACHE_DIRNAME = ".privlint_cache"
 _FORMAT = b"PLFACTS1"  # entry header; change it when the layout below changes
 _SUM = 16  # bytes of sha256 over the payload kept in the header
 RESULTS_KEPT = 8  # whole-scan results kept (one per recent state of the tree)
+# full solve ledgers kept (solve/incremental.py): one per configuration is read (deltas name
+# it); each is large (1M-line project: 65 MB)
+KEPT = {"ledger": 3}
 _CODE = ("facts/ir.py", "facts/extract.py", "parse.py")  # what decides the facts of a file
 
 
@@ -344,5 +347,5 @@ def put_result(cache: FactsCache, key: str, result: object, name: str = "results
         return
     with contextlib.suppress(OSError):
         entries = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[RESULTS_KEPT:]:
+        for old in entries[KEPT.get(name, RESULTS_KEPT):]:
             old.unlink()

@@ -71,9 +71,18 @@ def entry(fact: SendFact, cwd: str | None = None) -> Entry:
     if fact.strip_root:
         fields = {k.split(".", 1)[1] if "." in k and k.split(".", 1)[0] in fact.strip_root else k: v
                   for k, v in fields.items()}
-    return Entry(names or (), fact.site.func, (fact.sink, *fact.via),
-                 f"{display_path(fact.site.path, cwd)}:{fact.site.line}",
-                 tuple((path, *class_of(v)) for path, v in fields.items()))
+    classes = tuple((path, *class_of(v)) for path, v in fields.items())
+    return Entry(_shared(names or ()), fact.site.func, _shared((fact.sink, *fact.via)),
+                 f"{display_path(fact.site.path, cwd)}:{fact.site.line}", _shared(classes))
+
+
+_SHARED: dict[tuple, tuple] = {}
+
+
+def _shared(parts: tuple) -> tuple:
+    """One object for equal parts: a ledger pickles each object once (gen1m: most sends of
+    an event carry the same field classes)."""
+    return _SHARED.setdefault(parts, parts)
 
 
 def build(sends: list[SendFact], version: str = "1", cwd: str | None = None) -> dict:
