@@ -204,3 +204,22 @@ def test_a_re_solve_writes_only_what_differs_and_the_next_one_reads_both(
     edit(root, "app/other.py", "{\"n\": 2}", "{\"n\": 3}")
     again = scan(root, cache)
     assert "incremental" not in again.stats and view(again) == view(scan(root, None))
+
+
+STORE = ("import os\nimport uuid\n\nimport platformdirs\n\n"
+         "PATH = os.path.join(platformdirs.user_config_dir(\"app\"), \"install_id\")\n\n\n"
+         "def create():\n    with open(PATH, \"w\") as fh:\n        fh.write(uuid.uuid4().hex)\n")
+LOAD = ("from app.sink import send\nfrom app.store import PATH\n\n\n"
+        "def report():\n    with open(PATH) as fh:\n        send({\"id\": fh.read()})\n")
+
+
+def test_a_file_written_elsewhere_is_named_in_the_message_after_a_re_solve(tmp_path: Path) -> None:
+    """The finding says where the id file is written (another module): a re-solve of the
+    reader analyses that writer too, so the message is a cold scan's."""
+    root, cache = project(tmp_path / "p"), tmp_path / "c"
+    (root / "app" / "store.py").write_text(STORE)
+    (root / "app" / "load.py").write_text(LOAD)
+    first = scan(root, cache)
+    assert any("written at" in s.note for f in first.findings for s in f.trace)
+    edit(root, "app/load.py", "def report():\n", "# the reader, shifted\ndef report():\n")
+    resolved(root, cache)

@@ -402,7 +402,7 @@ def file_read(prog: Program, it: Interp, handle: Val, e: ir.Call) -> Val:
             continue
         label = f"the file {p.replace(chr(0), '…')!r}" if p else "a file"
         says = rule.says
-        written = prog.file_writes.get(p)
+        written = prog.file_written(p)
         if written is not None and "persistent-id" in rule.kinds:
             says += f" (written at {written[0]}:{written[1]})"
         out = join(out, it.source_val(SourceModel(rule.kinds, says), label, e.pos))
@@ -480,7 +480,7 @@ def _method_model(prog: Program, it: Interp, method: str, receiver: Val, args: A
         return file_read(prog, it, receiver, e)
     if is_file and method in ("write_text", "write_bytes", "write", "writelines"):
         for p in receiver.strs:  # remembered so a read-back can say where the id was written
-            prog.file_writes[p] = (it.path, e.pos[0])
+            prog.note_file_write(p, (it.path, e.pos[0]))
     eff = rules.methods.get(method)
     if eff is not None:
         return method_effect(it, eff.effect, target, receiver, args, e, env)

@@ -747,6 +747,20 @@ class Program:
                             "is an id kept in a file in the user's home or config directory")
         return it.source_val(model, f'[{key!r}] of that file', pos)
 
+    def note_file_write(self, path: str, where: tuple[str, int]) -> None:
+        """A file written (its path text): a read-back says where. Shared state like a global:
+        a reader analysed before the writer runs again, and a re-solve of a reader analyses
+        the writers the last solve saw (incremental.py)."""
+        self._wrote(("file", path))
+        old = self.file_writes.get(path)
+        if old is None or where < old:  # the first in the code, whatever the order of analysis
+            self.file_writes[path] = where
+            self._dirty |= self.readers.get(("file", path), set())
+
+    def file_written(self, path: str) -> tuple[str, int] | None:
+        self._reads(("file", path))
+        return self.file_writes.get(path)
+
     def note_guard(self, it: Interp, test: ir.Expr, pol: str) -> None:
         """A consent guard seen in a function (the opt-out check reads these)."""
         self.guards.setdefault(it.func.qname, {})[(test.pos[0], test.pos[1])] = (test, pol)
