@@ -256,3 +256,18 @@ def test_a_scan_answered_from_the_cache_does_not_import_libcst() -> None:
     code = "import sys, privlint.scan, privlint.cli; print('libcst' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_warm_solve_reads_the_facts_it_needs_from_the_cache(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Cached files come back as outlines (cheap); the solver's facts are then read from the
+    cache too, never parsed again."""
+    root = project(tmp_path / "p")
+    cold = scan(root, tmp_path / "c")
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("a cached file was parsed again")
+
+    monkeypatch.setattr("privlint.parallel.analyse", no_parse)
+    warm = scan(root, tmp_path / "c")  # state and ledger dropped: a full solve
+    assert "incremental" not in warm.stats and view(warm) == view(cold)
+    assert warm.stats["modules_parsed"] == cold.stats["modules_parsed"]

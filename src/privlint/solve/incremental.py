@@ -20,7 +20,7 @@ What runs:
 
 The scan falls back to a full solve when what other modules resolve by name may have changed
 (a changed module defines other functions or classes), when a changed file cannot be parsed,
-or when the files are not the same (``scan._incremental``). Tests compare every re-solve with a
+or when the files are not the same (``scan._ledger``). Tests compare every re-solve with a
 cold scan of the same files (``tests/test_incremental.py``).
 """
 
