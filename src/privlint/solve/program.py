@@ -219,9 +219,10 @@ class Program:
             self._fixpoint()
             # modules with suppression comments are parsed whatever the solver needed (PII0xx)
             self.load_modules([m for m, o in self.outlines.items() if o.pinned])
-            records = records_of(self)
-            if self.plan is not None:
-                records = self.plan.merge(records)
+            if self.plan is None:  # who calls whom is known: entry outputs only where no one does
+                records = records_of(self, uncalled_only=True)
+            else:
+                records = self.plan.merge(records_of(self))
             calls = called(records)
             # a re-solve that left a function with no caller whose entry outputs were not kept
             # analyses it too (records.trimmed)

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from privlint.catalog import Entry, entry
-from privlint.solve.summary import Hit, Unguarded, by_fields
+from privlint.solve.summary import Hit, Unguarded
 from privlint.solve.values import Flow, Origin, Step, Trace
 
 if TYPE_CHECKING:
@@ -26,17 +25,18 @@ if TYPE_CHECKING:
     from privlint.solve.program import Program
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One analysed function: where it is, its edges, and its outputs (last analysis)."""
+class Record(NamedTuple):
+    """One analysed function: where it is, its edges, and its outputs (last analysis). A named
+    tuple: made for every analysed function at the end of every solve (1M lines: 141k), and
+    pickled in the ledger — a frozen dataclass cost twice as much to build."""
 
     module: str
     name: str  # "<module>", "<class>", "<lambda>" or the def's name
     parent: str | None  # the function it is nested in (its closure)
     is_lambda: bool
-    calls: frozenset[str]  # project functions whose summaries it used
-    reads: frozenset[tuple]  # shared state it read (``Program.readers``'s keys)
-    writes: frozenset[tuple]  # shared state it wrote
+    calls: tuple[str, ...]  # project functions whose summaries it used
+    reads: tuple[tuple, ...]  # shared state it read (``Program.readers``'s keys)
+    writes: tuple[tuple, ...]  # shared state it wrote
     hits: tuple[Hit, ...]  # findings of its analysis (specialised callees' included)
     catalog: tuple[Entry, ...]  # closed sends found there, as catalog entries
     # what counts only while no project code calls it (an entry point), kept only then (``entry``)
@@ -47,33 +47,36 @@ class Record:
     bound: bool  # the analysis bound cut its fixpoint short
     entry: bool = True  # the three above are kept (False: it was called; they were dropped)
 
-    __reduce__ = by_fields
 
-
-def records_of(program: Program) -> dict[str, Record]:
-    """A record for every function ``program`` analysed in this solve."""
-    calls: dict[str, set[str]] = defaultdict(set)
+def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Record]:
+    """A record for every function ``program`` analysed in this solve, with what counts at an
+    entry point (``uncalled_only``: for functions this solve saw no call of; a full solve
+    knows every call, a re-solve only its own: ``trimmed`` after merging)."""
+    # inverted with lists: each (callee, caller) and (key, reader) pair occurs once
+    calls: dict[str, list[str]] = defaultdict(list)
     for callee, callers in program.callers.items():
         for c in callers:
-            calls[c].add(callee)
-    reads: dict[str, set[tuple]] = defaultdict(set)
+            calls[c].append(callee)
+    reads: dict[str, list[tuple]] = defaultdict(list)
     for key, readers in program.readers.items():
         for r in readers:
-            reads[r].add(key)
+            reads[r].append(key)
     out: dict[str, Record] = {}
+    none: tuple = ()
     for q, n in program.analyses.items():
         if not n:
             continue
         func, mod = program.functions[q]
         s = program.summaries.get(q)
+        keep = s is not None and not (uncalled_only and program.callers.get(q))
+        sent = program.catalog.get(q)
         out[q] = Record(
             mod.module, func.name, func.parent, func.is_lambda,
-            frozenset(calls.get(q, ())), frozenset(reads.get(q, ())),
-            frozenset(program.writes.get(q, ())),
-            tuple(program.findings.get(q, ())), tuple(entry(f) for f in program.catalog.get(q, ())),
-            tuple(s.hits) if s else (), tuple(s.unguarded) if s else (),
-            tuple(entry(f) for f in s.sends) if s else (),
-            n, q in program.bound_hit,
+            tuple(calls.get(q, none)), tuple(reads.get(q, none)), tuple(program.writes.get(q, none)),
+            tuple(program.findings.get(q, none)), tuple(map(entry, sent)) if sent else none,
+            tuple(s.hits) if keep else none, tuple(s.unguarded) if keep else none,  # type: ignore[union-attr]
+            tuple(map(entry, s.sends)) if keep and s.sends else none,  # type: ignore[union-attr]
+            n, q in program.bound_hit, keep or s is None,
         )
     return out
 
@@ -86,7 +89,7 @@ def trimmed(records: dict[str, Record], calls: set[str]) -> dict[str, Record]:
     for q in calls:
         r = records.get(q)
         if r is not None and r.entry:
-            out[q] = replace(r, open_hits=(), unguarded=(), open_sends=(), entry=False)
+            out[q] = r._replace(open_hits=(), unguarded=(), open_sends=(), entry=False)
     return out
 
 
