@@ -269,13 +269,19 @@ def _ledger(previous: object, cache, found, digests: dict[str, str] | None,  # n
         now = program.outlines.get(sf.module)
         if now is None or sf.module in previous.failed:
             return None
-        old = cache.get(cache.outline_key(cache.key_of(previous.files[ident], sf)), sf)
-        if not isinstance(old, ModuleOutline) or _names(old) != _names(now):
+        old = _old_outline(cache, sf, previous.files[ident])
+        if old is None or _names(old) != _names(now):
             return None
         changed.append(sf.module)
         imports_changed |= old.imports != now.imports
     got = load_ledger(cache, previous.ledger)
     return _Usable(got, changed, imports_changed) if got is not None else None
+
+
+def _old_outline(cache, sf, digest: str) -> ModuleOutline | None:  # noqa: ANN001
+    """The outline the cache keeps for the content a file had (``digest``)."""
+    got = cache.get(cache.outline_key(cache.key_of(digest, sf)), sf)
+    return got if isinstance(got, ModuleOutline) else None
 
 
 def _names(o: ModuleOutline) -> tuple:
@@ -291,15 +297,9 @@ def _reusable(previous: object, cache, found, digests: dict[str, str] | None,  #
     if not isinstance(previous, Previous) or digests is None:
         return None
     by_identity = {file_identity(sf.path, sf.module, sf.is_package): sf for sf in found.files}
-
-    def old_outline(ident: str, digest: str) -> ModuleOutline | None:
-        """The outline the cache keeps for the content the file had."""
-        sf = by_identity[ident]
-        got = cache.get(cache.outline_key(cache.key_of(digest, sf)), sf)
-        return got if isinstance(got, ModuleOutline) else None
-
     changed = unaffected(previous, digests, {i: sf.module for i, sf in by_identity.items()},
-                         program.outlines, old_outline, program.pre_pass)
+                         program.outlines, lambda i, digest: _old_outline(cache, by_identity[i], digest),
+                         program.pre_pass)
     earlier = get_result(cache, previous.result_key) if changed is not None else None
     if not isinstance(earlier, ScanResult):  # the entry went (only the newest few are kept)
         return None
