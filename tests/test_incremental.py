@@ -217,3 +217,45 @@ def test_a_file_written_elsewhere_is_named_in_the_message_after_a_re_solve(tmp_p
     assert any("written at" in s.note for f in first.findings for s in f.trace)
     edit(root, "app/load.py", "def report():\n", "# the reader, shifted\ndef report():\n")
     resolved(root, cache)
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+EDITS = {  # what a commit does to a function body, as the first statements of its body
+    "shift": ["_shifted = 1"],
+    "source": ["import socket as _socket", "_host = _socket.gethostname()"],
+    "send": ["import socket as _socket", "import posthog as _posthog",
+             "_posthog.capture('edited', {'host': _socket.gethostname()})"],
+    "pass": ["pass"],
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_body_edits_to_a_fixture_tree_re_solve_as_a_cold_scan(tmp_path: Path, seed: int) -> None:
+    """Edits like a commit's — a new source, a new send, a shifted body — to random functions
+    of a fixture project with flows across modules, one after another on one cache: every
+    cached scan reports what a scan without a cache reports."""
+    import random
+    import re
+    import shutil
+
+    rng = random.Random(seed)
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURES / "interprocedural", root, ignore=shutil.ignore_patterns(".privlint_cache"))
+    cache = tmp_path / "c"
+    scan(root, cache)
+    files = sorted(root.rglob("*.py"))
+    how = []
+    for _ in range(6):
+        path = rng.choice(files)
+        lines = path.read_text().split("\n")
+        defs = [i for i, line in enumerate(lines) if re.match(r"\s*def \w+\(.*\).*:\s*$", line)]
+        if not defs:
+            continue
+        at = rng.choice(defs)
+        indent = re.match(r"\s*", lines[at]).group(0) + "    "  # type: ignore[union-attr]
+        lines[at + 1:at + 1] = [indent + s for s in EDITS[rng.choice(sorted(EDITS))]]
+        path.write_text("\n".join(lines))
+        again = scan(root, cache)
+        assert view(again) == view(scan(root, None)), path
+        how.append("incremental" in again.stats)
+    assert any(how)  # the re-solve ran (not only full solves)
