@@ -114,6 +114,8 @@ def test_a_renamed_function_or_a_syntax_error_solves_everything_again(tmp_path: 
     edit(root, "app/ids.py", "def user():", new)
     again = scan(root, cache)
     assert "incremental" not in again.stats and view(again) == view(scan(root, None))
+    why = "cannot be parsed" if "(:" in new else "defines other functions or classes than before"
+    assert again.stats["full_solve"].endswith(f"ids.py {why}")
     assert [e.path.endswith("ids.py") for e in again.errors] == ([True] if "(:" in new else [])
 
 
@@ -198,6 +200,7 @@ def test_a_re_solve_writes_only_what_differs_and_the_next_one_reads_both(
     edit(root, "app/other.py", "{\"n\": 2}", "{\"n\": 3}")
     again = scan(root, cache)
     assert "incremental" not in again.stats and view(again) == view(scan(root, None))
+    assert again.stats["full_solve"] == "the last solve's ledger is gone"
 
 
 STORE = ("import os\nimport uuid\n\nimport platformdirs\n\n"

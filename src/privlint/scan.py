@@ -165,8 +165,11 @@ def _solve_and_report(req: ScanRequest, found, parser: Parser, errors: list[Scan
         grown, needed = previous.grown, previous.parsed
         ledger, ledger_key = None, previous.ledger  # still true: no function of it could change
     else:
-        usable = _ledger(previous, cache, found, digests, program) if cache is not None else None
+        got = _ledger(previous, cache, found, digests, program) if cache is not None else None
+        usable = got if isinstance(got, _Usable) else None
         findings, code_catalog, stats, ledger = _solve(program, cfg, errors, usable)
+        if isinstance(got, str):
+            stats["full_solve"] = got  # why the cone of the change was not enough
         parser.close()
         grown, needed, ledger_key = ledger.grown, frozenset(program.modules), None
         if program.plan is not None and isinstance(previous, Previous):
@@ -251,14 +254,15 @@ class _Usable:
 
 
 def _ledger(previous: object, cache, found, digests: dict[str, str] | None,  # noqa: ANN001
-            program: Program) -> _Usable | None:
+            program: Program) -> _Usable | str:
     """The last solve's ledger when a re-solve of what changed can stand for a full solve
     (solve/incremental.py): the same files; every changed one parses, as before, and defines
-    the same functions and classes (names other modules resolve); the ledger entry is there."""
+    the same functions and classes (names other modules resolve); the ledger entry is there.
+    Else why not (``stats.full_solve``: a user wondering why a scan was slow reads it)."""
     if not isinstance(previous, Previous) or digests is None or not previous.ledger:
-        return None
+        return "no earlier scan of these files with this configuration and this privlint"
     if digests.keys() != previous.files.keys():
-        return None
+        return "files were added, removed or renamed since the last scan"
     by_identity = {file_identity(sf.path, sf.module, sf.is_package): sf for sf in found.files}
     changed = []
     imports_changed = False
@@ -268,14 +272,16 @@ def _ledger(previous: object, cache, found, digests: dict[str, str] | None,  # n
         sf = by_identity[ident]
         now = program.outlines.get(sf.module)
         if now is None or sf.module in previous.failed:
-            return None
+            return f"{display_path(sf.path)} cannot be parsed"
         old = _old_outline(cache, sf, previous.files[ident])
-        if old is None or _names(old) != _names(now):
-            return None
+        if old is None:
+            return f"the cache no longer has what {display_path(sf.path)} was"
+        if _names(old) != _names(now):
+            return f"{display_path(sf.path)} defines other functions or classes than before"
         changed.append(sf.module)
         imports_changed |= old.imports != now.imports
     got = load_ledger(cache, previous.ledger)
-    return _Usable(got, changed, imports_changed) if got is not None else None
+    return _Usable(got, changed, imports_changed) if got is not None else "the last solve's ledger is gone"
 
 
 def _old_outline(cache, sf, digest: str) -> ModuleOutline | None:  # noqa: ANN001
