@@ -160,16 +160,6 @@ class FlatTrace(tuple):
     def last(self) -> Step | None:
         return self[-1] if self else None
 
-    @property
-    def left(self) -> None:
-        return None
-
-    right = left
-
-    @property
-    def step(self) -> None:
-        return None
-
     steps = Trace.steps  # in order, shortened alike
 
     def rope(self) -> Trace:
