@@ -10,8 +10,9 @@ import pickle
 from pathlib import Path
 
 import pytest
+from test_cache import PLANTED_RAN, _Planted
 
-from privlint.cache import checked_payload, encode_entry, get_result
+from privlint.cache import FactsCache, checked_payload, encode_entry, get_result
 from privlint.scan import ScanRequest, run_scan
 from privlint.solve.values import FlatTrace, Step, Trace
 
@@ -130,24 +131,17 @@ def test_nothing_changed_but_the_result_entry_went(tmp_path: Path) -> None:
     assert view(again) == view(first)
 
 
-def planted_code(*args: object) -> None:
-    raise AssertionError("a ledger entry ran code")
-
-
-class _Planted:
-    def __reduce__(self) -> tuple:
-        return (planted_code, ("ran",))
-
-
-def test_a_ledger_entry_naming_other_code_is_a_miss(tmp_path: Path) -> None:
+def test_a_ledger_entry_naming_other_code_is_a_miss_and_never_runs(tmp_path: Path) -> None:
+    """The planted entry names test_cache's ``planted_code`` by reference: an unrestricted load
+    would call it (and record that), however the caller treats the result."""
     root, cache = project(tmp_path / "p"), tmp_path / "c"
     first = scan(root, cache)
     [entry] = list((cache / "ledger").iterdir())
     payload = checked_payload(entry.read_bytes())
     assert payload is not None and pickle.loads(payload).records  # a real ledger, until planted
     entry.write_bytes(encode_entry(pickle.dumps(_Planted())))
-    from privlint.cache import FactsCache
     assert get_result(FactsCache.open(cache), entry.name, "ledger") is None
+    assert PLANTED_RAN == []
     for e in (cache / "results").iterdir():
         e.unlink()
     edit(root, "app/other.py", "{\"n\": 1}", "{\"n\": 2}")

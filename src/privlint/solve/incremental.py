@@ -65,6 +65,7 @@ class Plan:
         self.wake: set[str] = set()  # what a cold solve would start from: analysed when in the cone
         self._program: Program | None = None
         self._spread: set[tuple] = set()  # written keys whose readers joined the cone
+        self._fetched: set[tuple] = set()  # read keys whose writers are analysed
         self.callers: dict[str, set[str]] = defaultdict(set)
         self.readers: dict[tuple, set[str]] = defaultdict(set)
         self.writers: dict[tuple, set[str]] = defaultdict(set)
@@ -138,9 +139,11 @@ class Plan:
             self.join(q)
 
     def read(self, dep: tuple) -> None:
+        """Called at every read while solving: each key's writers are ensured once."""
         program = self._program
-        if program is None:
+        if program is None or dep in self._fetched:
             return
+        self._fetched.add(dep)
         for w in sorted(self.writers.get(dep, ())):
             if w not in program.active:
                 program.ensure(w)
@@ -157,13 +160,15 @@ class Plan:
     # ------------------------------------------------------------------ the result
     def merge(self, new: dict[str, Record]) -> dict[str, Record]:
         """The cone's records from this solve, the others' from the ledger."""
-        out = {q: r for q, r in self.old.items() if q not in self.cone}
-        out.update((q, r) for q, r in new.items() if q in self.cone)
-        return out
+        return self._merged(self.old, new)
 
     def merge_optouts(self, new: dict[str, tuple]) -> dict[str, tuple]:
-        out = {q: o for q, o in self.ledger.optouts.items() if q not in self.cone}
-        out.update((q, o) for q, o in new.items() if q in self.cone)
+        return self._merged(self.ledger.optouts, new)
+
+    def _merged(self, old: dict, new: dict) -> dict:
+        """Per function: the cone's from ``new``, the others' from ``old``."""
+        out = {q: v for q, v in old.items() if q not in self.cone}
+        out.update((q, v) for q, v in new.items() if q in self.cone)
         return out
 
     def merge_grown(self, new: set[str]) -> frozenset[str]:

@@ -43,7 +43,6 @@ class Record(NamedTuple):
     open_hits: tuple[Hit, ...]  # its summary's hits: from a parameter (reported by name)
     unguarded: tuple[Unguarded, ...]  # sends reachable from its entry without consent
     open_sends: tuple[Entry, ...]  # sends still open at its entry (listed as dynamic)
-    analyses: int
     bound: bool  # the analysis bound cut its fixpoint short
     entry: bool = True  # the three above are kept (False: it was called; they were dropped)
 
@@ -76,7 +75,7 @@ def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Recor
             tuple(program.findings.get(q, none)), tuple(map(entry, sent)) if sent else none,
             tuple(s.hits) if keep else none, tuple(s.unguarded) if keep else none,  # type: ignore[union-attr]
             tuple(map(entry, s.sends)) if keep and s.sends else none,  # type: ignore[union-attr]
-            n, q in program.bound_hit, keep or s is None,
+            q in program.bound_hit, keep or s is None,
         )
     return out
 
