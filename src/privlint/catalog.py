@@ -61,7 +61,10 @@ class Entry(NamedTuple):
     fields: tuple[tuple[str, str, tuple[str, ...]], ...]  # (field path, class, literal values)
 
 
-def entry(fact: SendFact, cwd: str | None = None) -> Entry:
+def entry(fact: SendFact, cwd: str | None = None, shared: dict[tuple, tuple] | None = None) -> Entry:
+    """``shared``: one object for equal parts, across the entries made with it — a ledger
+    pickles each object once (gen1m: most sends of an event carry the same field classes)."""
+    pool = shared if shared is not None else {}
     names = event_names(fact)
     fields: dict = {}
     for label, v in fact.payload:
@@ -72,17 +75,9 @@ def entry(fact: SendFact, cwd: str | None = None) -> Entry:
         fields = {k.split(".", 1)[1] if "." in k and k.split(".", 1)[0] in fact.strip_root else k: v
                   for k, v in fields.items()}
     classes = tuple((path, *class_of(v)) for path, v in fields.items())
-    return Entry(_shared(names or ()), fact.site.func, _shared((fact.sink, *fact.via)),
-                 f"{display_path(fact.site.path, cwd)}:{fact.site.line}", _shared(classes))
-
-
-_SHARED: dict[tuple, tuple] = {}
-
-
-def _shared(parts: tuple) -> tuple:
-    """One object for equal parts: a ledger pickles each object once (gen1m: most sends of
-    an event carry the same field classes)."""
-    return _SHARED.setdefault(parts, parts)
+    sinks = (fact.sink, *fact.via)
+    return Entry(pool.setdefault(names or (), names or ()), fact.site.func, pool.setdefault(sinks, sinks),
+                 f"{display_path(fact.site.path, cwd)}:{fact.site.line}", pool.setdefault(classes, classes))
 
 
 def build(sends: list[SendFact], version: str = "1", cwd: str | None = None) -> dict:

@@ -62,19 +62,24 @@ def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Recor
             reads[r].append(key)
     out: dict[str, Record] = {}
     none: tuple = ()
+    pool: dict[tuple, tuple] = {}  # equal catalog-entry parts shared within this ledger
+
+    def entries(sends: list) -> tuple[Entry, ...]:
+        return tuple(entry(f, None, pool) for f in sends) if sends else none
+
     for q, n in program.analyses.items():
         if not n:
             continue
         func, mod = program.functions[q]
         s = program.summaries.get(q)
         keep = s is not None and not (uncalled_only and program.callers.get(q))
-        sent = program.catalog.get(q)
+        sent = program.catalog.get(q, none)
         out[q] = Record(
             mod.module, func.name, func.parent, func.is_lambda,
             tuple(calls.get(q, none)), tuple(reads.get(q, none)), tuple(program.writes.get(q, none)),
-            tuple(program.findings.get(q, none)), tuple(map(entry, sent)) if sent else none,
+            tuple(program.findings.get(q, none)), entries(sent),
             tuple(s.hits) if keep else none, tuple(s.unguarded) if keep else none,  # type: ignore[union-attr]
-            tuple(map(entry, s.sends)) if keep and s.sends else none,  # type: ignore[union-attr]
+            entries(s.sends) if keep else none,  # type: ignore[union-attr]
             q in program.bound_hit, keep or s is None,
         )
     return out
