@@ -29,6 +29,7 @@ from privlint.solve.values import (
     join,
     join_all,
     join_flows,
+    note_set,
     read_any,
     read_field,
     strip_kinds,
@@ -789,7 +790,7 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
     def extend(g: Flow) -> Flow:
         t = g.trace
         return Flow(g.origin, t + (callee if t.last == call_step else tail),
-                    g.notes | notes if notes else g.notes)
+                    note_set(g.notes | notes) if notes and not notes <= g.notes else g.notes)
 
     return actual.map_kept(extend)
 

@@ -93,7 +93,7 @@ class Interp:
                 v = v.replace(refs=v.refs | extra_refs[p.name])
             env[p.name] = v
             self.params[p.name] = v
-        out = self.block(self.func.body, env)
+        out = self.block(self.prog.body_of(self.func), env)
         final = out if out is not None else env
         for name, start in self.params.items():
             end = final.get(name)

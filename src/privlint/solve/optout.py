@@ -62,7 +62,7 @@ class AbsentWorld:
             if p.default is not None:
                 env[p.name] = self.expr(p.default, env, mod, depth)
         try:
-            falls = self.block(func.body, env, mod, out, depth)
+            falls = self.block(self.prog.body_of(func), env, mod, out, depth)
         except _Raised:
             return out
         if falls:

@@ -9,6 +9,7 @@ analysed a bounded number of times; where the bound cuts a fixpoint short, its f
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from privlint.facts.outline import FnOutline, ModuleOutline, from_facts
 from privlint.recognizers import classify_literal
 from privlint.rules.model import RuleSet, SourceModel
 from privlint.solve import calls
+from privlint.solve.bodies import Bodies
 from privlint.solve.interp import Env, Interp, _is_classmethod, _is_static
 from privlint.solve.records import Record, assemble, called, missing_entries, records_of, trimmed
 from privlint.solve.relevance import Relevance, relevant
@@ -46,6 +48,7 @@ MAX_RESOLVE_DEPTH = 8
 PREFETCH_IMPORT_LEVELS = 2  # import levels parsed with the relevant modules' first batch
 WIDEN_AFTER = 3  # analyses of one function before its access paths are widened (values.py)
 MAX_SPEC_DEPTH = 2  # a specialised run specialises again only for a parameter its callee calls
+RESIDENT_BODIES = 2000  # function bodies kept decoded (bodies.py)
 _CALLABLE = frozenset({"fn", "bound", "cls", "obj", "ext", "inst"})
 
 
@@ -103,6 +106,10 @@ class Program:
         for m in modules:
             if m.module not in self.outlines:
                 self.outlines[m.module] = from_facts(m)
+        self._names: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct name set
+        for o in self.outlines.values():
+            for fo in o.functions.values():
+                self._share_names(fo, ("mentions", "stores", "attrs", "decorators"))
         self._load = load
         self._prefetch = prefetch
         self._fn_outlines: dict[str, FnOutline] | None = None
@@ -113,6 +120,7 @@ class Program:
         self.classes: dict[str, tuple[ir.Class, ir.ModuleFacts]] = _Lazy()
         for table in (self.modules, self.functions, self.classes):
             table.load = self.load_for  # type: ignore[attr-defined]
+        self.bodies = Bodies(self.functions, RESIDENT_BODIES)
         for m in modules:
             self._register(m)
         self.summaries: dict[str, Summary] = {}
@@ -152,6 +160,9 @@ class Program:
 
     # ================================================================== modules, parsed lazily
     def _register(self, m: ir.ModuleFacts) -> None:
+        # a copy of its own: packing a body replaces the function in ``m.functions`` (bodies.py),
+        # and the caller may hand the same facts to another solve
+        m = dataclasses.replace(m, functions=dict(m.functions))
         dict.__setitem__(self.modules, m.module, m)
         self.unloaded.discard(m.module)
         dict.__setitem__(self.functions, m.body.qname, (m.body, m))
@@ -165,10 +176,26 @@ class Program:
             dict.__setitem__(self.functions, body.qname, (body, m))
             if c.parent is not None:
                 self._parents.add(c.parent)
+        for f in (m.body, *m.functions.values()):
+            self._share_names(f, ("mentions", "stores", "attrs"))
+        for f in list(m.functions.values()):
+            self.bodies.add(f)
         if self.active:  # parsed while solving: its lambdas go with what they are written in
             for q, f in m.functions.items():
                 if f.is_lambda and (f.parent or m.body.qname) in self.active:
                     self.ensure(q)
+
+    def _share_names(self, node: object, slots: tuple[str, ...]) -> None:
+        """Put one object for each distinct set of names in these slots of a function or its
+        outline. Why: ``ast`` and libcst each made every function's name sets, and each module
+        is decoded on its own, so equal sets were separate objects (gen100k: 93k frozensets,
+        24k distinct, 28 MB of copies, most of them the strings inside). An equal set in place
+        of another changes nothing but memory, so the frozen node is updated in place."""
+        pool = self._names
+        for slot in slots:
+            got = getattr(node, slot)
+            if got:
+                object.__setattr__(node, slot, pool.setdefault(got, got))
 
     def load_modules(self, names: list[str]) -> None:
         """Parse these project modules now (in one batch: the loader may use worker processes)."""
@@ -341,19 +368,36 @@ class Program:
         return order
 
     def ensure(self, qname: str) -> None:
-        """Solving reached a function the pre-pass left out: analyse it from now on."""
-        if qname in self.active or qname not in self.functions:
+        """Solving reached a function the pre-pass left out: analyse it from now on.
+
+        A function of a module not parsed yet is queued from its outline, and its module is
+        parsed when the function's turn comes (``_fixpoint``), not now: a function that reaches
+        a sink grows the solve by its callers all over the project (``_grow``), and parsing
+        their modules at once held nearly every body decoded at the same time (gen100k: 85 %),
+        which left ``bodies.py`` nothing to pack."""
+        if qname in self.active:
+            return
+        fo = self._outline_of(qname)
+        if fo is not None and fo.module in self.unloaded:
+            module, cls, parent = fo.module, fo.cls, fo.parent
+        elif qname in self.functions:
+            func, mod = self.functions[qname]
+            module, cls, parent = mod.module, func.cls, func.parent
+        else:
             return
         self.active.add(qname)
-        func, mod = self.functions[qname]
-        self.ensure(mod.body.qname)  # what defines it first: fewer re-analyses
-        if func.cls:
-            self.ensure(f"{func.cls}.<body>")
-        if self.plan is not None and func.parent is not None and func.parent in self.plan.old:
-            self.ensure(func.parent)  # its closure: analysed in the last solve, so here too
+        self.ensure(f"{module}.<module>")  # what defines it first: fewer re-analyses
+        if cls:
+            self.ensure(f"{cls}.<body>")
+        if self.plan is not None and parent is not None and parent in self.plan.old:
+            self.ensure(parent)  # its closure: analysed in the last solve, so here too
         if self._queue is not None and qname not in self._queued:
             self._queued.add(qname)
             self._queue.append(qname)
+
+    def body_of(self, func: ir.Function) -> tuple[ir.Stmt, ...]:
+        """A function's statements: read them here, never as ``func.body`` (it may be packed)."""
+        return self.bodies.of(func)
 
     def skipped(self) -> tuple[int, int]:
         """(functions never analysed, modules none of whose code was analysed) for ``stats``;
@@ -411,7 +455,7 @@ class Program:
         self.findings[qname] = it.findings
         self.catalog[qname] = it.catalog
         old = self.summaries.get(qname)
-        self.summaries[qname] = summary
+        self.summaries[qname] = summary = summary.compact()
         if self._grow is not None and _reaches(summary, qname in self._writers) \
                 and (self.plan is None or qname in self.plan.cone):
             self.grown.add(qname)
@@ -577,7 +621,7 @@ class Program:
         got = self._param_attrs.get(qname)
         if got is None:
             func, _ = self.functions[qname]
-            got = _param_attr_names(func.body, {p.name for p in func.params})
+            got = _param_attr_names(self.body_of(func), {p.name for p in func.params})
             self._param_attrs[qname] = got
         return got
 
@@ -589,7 +633,8 @@ class Program:
         if got is None:
             func, _ = self.functions[qname]
             names = {p.name for p in func.params}
-            got = frozenset(_called_names(func.body, self._project_names() if handed else None) & names)
+            project = self._project_names() if handed else None
+            got = frozenset(_called_names(self.body_of(func), project) & names)
             self._called[key] = got
         return got
 
@@ -767,7 +812,13 @@ class Program:
         self.guards.setdefault(it.func.qname, {})[(test.pos[0], test.pos[1])] = (test, pol)
 
     def note_closure(self, qname: str, env: Env, it: Interp) -> None:
-        self.closures[qname] = dict(env)
+        """The scope a nested function or lambda is defined in, for its free names. Only one
+        whose ``parent`` is a function reads it (``load_free``): one defined at module or class
+        level reads globals instead, and keeping its scope cost a copy of the module's names
+        per function (gen100k: 10 MB)."""
+        entry = self.functions.get(qname)
+        if entry is not None and entry[0].parent is not None:
+            self.closures[qname] = dict(env)
 
     # ================================================================== names
     def alias(self, dotted: str) -> str:

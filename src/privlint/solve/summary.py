@@ -9,7 +9,9 @@ re-analysing the callee per call.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from privlint.facts.names import NO_NAMES
 from privlint.solve.values import EMPTY, Flow, Origin, Trace, Val, bounded, join
@@ -61,7 +63,10 @@ class Unguarded:
     __reduce__ = by_fields
 
 
-@dataclass
+_NO_ENTRIES: Mapping = MappingProxyType({})  # shared by compacted summaries: read-only
+
+
+@dataclass(slots=True)
 class Summary:
     ret: Val = EMPTY
     hits: list[Hit] = field(default_factory=list)  # hits whose flow comes from a parameter
@@ -74,6 +79,22 @@ class Summary:
     calls_sink: bool = False  # some path reaches a sink (for consent and the catalog)
     unguarded: list[Unguarded] = field(default_factory=list)
     sends: list = field(default_factory=list)  # catalog.SendFact: what each send carries
+
+    def compact(self) -> Summary:
+        """This summary as kept once its function's analysis is done, when nothing changes it
+        any more: its empty lists and dicts replaced by shared read-only empties (a table of a
+        14k-function project held 100k empty ones, ~10 MB), an empty summary by one shared."""
+        if not (self.hits or self.param_effects or self.attr_stores or self.global_stores
+                or self.child_stores or self.calls_sink or self.unguarded or self.sends) \
+                and self.ret is EMPTY:
+            return EMPTY_SUMMARY
+        for name in ("hits", "unguarded", "sends"):
+            if not getattr(self, name):
+                setattr(self, name, ())
+        for name in ("param_effects", "attr_stores", "global_stores", "child_stores"):
+            if not getattr(self, name):
+                setattr(self, name, _NO_ENTRIES)
+        return self
 
     @staticmethod
     def store(table: dict, key: object, v: Val) -> None:
@@ -92,6 +113,10 @@ class Summary:
             frozenset(f.signature() for f in self.sends),
             self.calls_sink,
         )
+
+
+EMPTY_SUMMARY = Summary(EMPTY, (), _NO_ENTRIES, _NO_ENTRIES, _NO_ENTRIES, _NO_ENTRIES,  # type: ignore[arg-type]
+                        False, (), ())  # type: ignore[arg-type]
 
 
 def param_origin(func: str, name: str, path: str, line: int, column: int) -> Origin:

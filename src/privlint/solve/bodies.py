@@ -1,0 +1,90 @@
+"""Function bodies: decoded for the functions being worked on, pickled for the others.
+
+Why: the statements of function bodies were the largest part of a cold solve's memory (gen100k:
+65 of 90 MB of facts; gen1m peaked at 3.3 GB), yet the solver works on a few functions at a
+time — module by module, callees first — and needs a body again only to re-analyse it. Bodies
+past ``limit`` functions are pickled (a sixth of their size), least recently used first, and the
+function's entry in the solver's table keeps everything but its body (``PACKED``): its name,
+parameters, decorators and names, which calls and class lookups read. ``of`` gives a body back,
+decoding a packed one (about 0.1 ms) and keeping it among the recently used.
+
+Packing a module's facts whole cost more than it saved: a re-analysis of one function decoded
+its whole module (gen100k: 2.7k decodes, +8 s). Module and class bodies and lambdas are never
+packed: they are small, and other code reads them directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+from privlint.facts import ir
+
+
+class _Packed(tuple):
+    """The body of a function whose body is in ``Bodies``: reading it directly is a bug (it
+    would look empty), so every way of reading it raises."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object) -> None:
+        raise RuntimeError("a packed function body was read directly, not through Program.body_of")
+
+    __iter__ = __len__ = __getitem__ = __bool__ = _refuse  # type: ignore[assignment]
+
+
+PACKED = _Packed(("<packed>",))
+
+
+class Bodies:
+    """Which function bodies stay decoded (``limit`` of them), and the others pickled.
+
+    ``functions`` is the solver's table (qualified name -> (function, module facts)); packing
+    a function replaces its entry, and the one in its module's ``functions``, with a copy
+    whose body is ``PACKED`` (the module facts are the solver's own copy: ``Program``)."""
+
+    def __init__(self, functions: dict, limit: int) -> None:
+        self.functions = functions
+        self.limit = limit
+        self.recent: dict[str, None] = {}  # decoded bodies, least recently used first
+        self.decoded: dict[str, tuple[ir.Stmt, ...]] = {}  # packed bodies decoded again
+        self.packed: dict[str, bytes] = {}
+        self.unpacked = 0  # decodes of packed bodies (stats: what packing cost)
+
+    def add(self, func: ir.Function) -> None:
+        """A function just registered, with its body: it may be packed from now on."""
+        if func.name in ("<module>", "<class>") or func.is_lambda:
+            return
+        self._use(func.qname)
+
+    def of(self, func: ir.Function) -> tuple[ir.Stmt, ...]:
+        """``func``'s body, whether it was packed or not."""
+        q = func.qname
+        if func.body is not PACKED:
+            if q in self.recent:
+                self._use(q)
+            return func.body
+        body = self.decoded.get(q)
+        if body is None:
+            self.unpacked += 1
+            body = self.decoded[q] = pickle.loads(self.packed[q])  # our own bytes, never from disk
+        self._use(q)
+        return body
+
+    def _use(self, q: str) -> None:
+        """``q``'s body was just used: it is packed last."""
+        recent = self.recent
+        recent.pop(q, None)
+        recent[q] = None
+        while len(recent) > self.limit and len(recent) > 1:
+            oldest = next(iter(recent))
+            del recent[oldest]
+            if self.decoded.pop(oldest, None) is None:
+                self._pack(oldest)
+
+    def _pack(self, q: str) -> None:
+        func, mod = dict.__getitem__(self.functions, q)
+        self.packed[q] = pickle.dumps(func.body, protocol=pickle.HIGHEST_PROTOCOL)
+        shell = dataclasses.replace(func, body=PACKED)
+        dict.__setitem__(self.functions, q, (shell, mod))
+        mod.functions[q] = shell
