@@ -217,6 +217,7 @@ def _solve(program: Program, cfg: Config, errors: list[ScanError],
     optouts: dict[str, tuple] = defaultdict(tuple)
     for o in find_opt_outs(program):
         optouts[o.func] += (o,)
+    program.release()
     if plan is not None:
         optouts = plan.merge_optouts(optouts)
     findings = from_hits(hits, extra=consent_findings(program.unguarded_sends,

@@ -71,6 +71,12 @@ class Bodies:
         self._use(q)
         return body
 
+    def release(self) -> None:
+        """Solving is over (``Program.release``): no body is read again."""
+        self.recent.clear()
+        self.decoded.clear()
+        self.packed.clear()
+
     def _use(self, q: str) -> None:
         """``q``'s body was just used: it is packed last."""
         recent = self.recent

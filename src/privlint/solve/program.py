@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from privlint.catalog import Entry, entry
 from privlint.facts import ir
 from privlint.facts.names import project_prefix, walk
 from privlint.facts.outline import FnOutline, ModuleOutline, from_facts
@@ -125,7 +126,8 @@ class Program:
             self._register(m)
         self.summaries: dict[str, Summary] = {}
         self.findings: dict[str, list[Hit]] = {}
-        self.catalog: dict[str, list] = {}  # function -> closed SendFacts found there
+        self.catalog: dict[str, tuple[Entry, ...]] = {}  # function -> closed sends found there
+        self.entry_parts: dict[tuple, tuple] = {}  # equal catalog-entry parts shared (catalog.entry)
         self.globals: dict[tuple[str, str], Val] = {}  # what a read sees: body and writes joined
         self.global_body: dict[tuple[str, str], Val] = {}  # bound by the module's top level
         self._body_keys: dict[str, set[tuple[str, str]]] = {}  # module -> its keys in global_body
@@ -395,6 +397,21 @@ class Program:
             self._queued.add(qname)
             self._queue.append(qname)
 
+    def release(self) -> None:
+        """Drop what only solving needed, once the findings are assembled and the opt-out
+        checks (``find_opt_outs``) have read the program: what a scan does after solving —
+        findings, catalog, report, cache entries, ledger — then reuses that memory instead of
+        adding to it (gen1m: it added ~0.5 GB to the solve's peak). The records, the tables
+        of functions and modules, and what ``stats`` reads stay; nothing can be solved again."""
+        for table in (self.summaries, self.findings, self.catalog, self.globals, self.global_body,
+                      self.global_writes, self.attrs, self.closures, self.final_envs, self.param_refs,
+                      self._param_attrs, self.callers, self.readers, self.writes, self.guards,
+                      self.child_inputs, self._spec_cache, self._called, self._mro_cache,
+                      self._body_keys, self.entry_parts):
+            table.clear()
+        self.bodies.release()
+        self._relevance = self._grow = None
+
     def body_of(self, func: ir.Function) -> tuple[ir.Stmt, ...]:
         """A function's statements: read them here, never as ``func.body`` (it may be packed)."""
         return self.bodies.of(func)
@@ -453,7 +470,9 @@ class Program:
             self.final_envs[qname] = it.final_env
         self.param_refs[qname] = {p: v.refs for p, v in it.params.items()}
         self.findings[qname] = it.findings
-        self.catalog[qname] = it.catalog
+        # as catalog entries now: a send's values and traces are much larger, and only its
+        # event, fields and classes are read again (records.py)
+        self.catalog[qname] = tuple(entry(f, None, self.entry_parts) for f in it.catalog)
         old = self.summaries.get(qname)
         self.summaries[qname] = summary = summary.compact()
         if self._grow is not None and _reaches(summary, qname in self._writers) \

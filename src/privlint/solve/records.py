@@ -62,10 +62,8 @@ def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Recor
             reads[r].append(key)
     out: dict[str, Record] = {}
     none: tuple = ()
-    pool: dict[tuple, tuple] = {}  # equal catalog-entry parts shared within this ledger
-
     def entries(sends: list) -> tuple[Entry, ...]:
-        return tuple(entry(f, None, pool) for f in sends) if sends else none
+        return tuple(entry(f, None, program.entry_parts) for f in sends) if sends else none
 
     for q, n in program.analyses.items():
         if not n:
@@ -77,7 +75,7 @@ def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Recor
         out[q] = Record(
             mod.module, func.name, func.parent, func.is_lambda,
             tuple(calls.get(q, none)), tuple(reads.get(q, none)), tuple(program.writes.get(q, none)),
-            tuple(program.findings.get(q, none)), entries(sent),
+            tuple(program.findings.get(q, none)), sent,
             tuple(s.hits) if keep else none, tuple(s.unguarded) if keep else none,  # type: ignore[union-attr]
             entries(s.sends) if keep else none,  # type: ignore[union-attr]
             q in program.bound_hit, keep or s is None,
