@@ -1,0 +1,146 @@
+"""What keeps a cold solve's memory down (issue 7) changes no finding.
+
+Packed function bodies (solve/bodies.py), functions grown into the solve queued before their
+module is parsed (``Program.ensure``), shared name and note sets, compacted summaries and the
+tables a scan releases after solving are all invisible in the report: each test here compares
+with the plain way, or shows the saving really happens (a test that packs nothing proves nothing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from test_incremental import view
+from test_solver import RULES
+
+import privlint.solve.program as program
+from privlint.facts import ir
+from privlint.facts.extract import extract
+from privlint.scan import ScanRequest, run_scan
+from privlint.solve.bodies import PACKED, Bodies
+from privlint.solve.summary import EMPTY_SUMMARY, Summary
+from privlint.solve.values import Step, note_set
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def solved(modules: dict[str, str]) -> tuple[program.Program, list[ir.ModuleFacts]]:
+    """The modules' facts, and a program that solved them (every function analysed)."""
+    facts = []
+    for name, text in modules.items():
+        src = text.encode()
+        facts.append(extract(cst.parse_module(src), src, f"{name}.py", name, False))
+    prog = program.Program(facts, RULES, everything=True)
+    prog.solve()
+    return prog, facts
+
+
+def scan(root: Path):  # noqa: ANN201
+    return run_scan(ScanRequest([str(root)], jobs=1, use_cache=False))
+
+
+@pytest.mark.parametrize("tree", ["interprocedural", "consent", "realworld", "propagation"])
+def test_packing_every_body_but_one_reports_as_keeping_them_all(tree: str, monkeypatch) -> None:  # noqa: ANN001
+    plain = scan(FIXTURES / tree)
+    decoded = []
+    real_of = Bodies.of
+
+    def counting_of(self: Bodies, func: ir.Function) -> tuple:
+        if func.body is PACKED:
+            decoded.append(func.qname)
+        return real_of(self, func)
+
+    monkeypatch.setattr(program, "RESIDENT_BODIES", 1)
+    monkeypatch.setattr(Bodies, "of", counting_of)
+    packed = scan(FIXTURES / tree)
+    assert decoded, "nothing was packed and read again: the test would prove nothing"
+    assert view(packed) == view(plain)
+    assert packed.catalog == plain.catalog
+    assert {k: v for k, v in packed.stats.items() if "seconds" not in k} == \
+        {k: v for k, v in plain.stats.items() if "seconds" not in k}
+
+
+SOURCE = {
+    "m": "import posthog\n\n\ndef send(props):\n"
+         "    posthog.capture('e', distinct_id='x', properties=props)\n\n\n"
+         "def outer():\n    import socket\n    host = socket.gethostname()\n\n"
+         "    def inner():\n        send({'h': host})\n    return inner\n",
+}
+
+
+def test_a_packed_body_cannot_be_read_by_mistake_and_the_callers_facts_stay_whole(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(program, "RESIDENT_BODIES", 1)
+    prog, facts = solved(SOURCE)
+    shells = [f for f, _ in prog.functions.values() if f.body is PACKED]
+    assert shells, "nothing was packed"
+    with pytest.raises(RuntimeError):
+        list(shells[0].body)
+    with pytest.raises(RuntimeError):
+        bool(shells[0].body)
+    assert prog.body_of(shells[0])  # read the right way: the statements are back
+    # the solver packs its own copy: facts handed in (a test, a library user) keep their bodies
+    assert all(f.body is not PACKED for m in facts for f in m.functions.values())
+
+
+def test_only_a_nested_function_keeps_the_scope_it_was_defined_in() -> None:
+    prog, _ = solved(SOURCE)
+    assert set(prog.closures) == {"m.outer.<locals>.inner"}
+    # and the nested function still sees the name it reads from there
+    assert any(h.flow.origin.label == "socket.gethostname()" for h in prog.findings["m.outer.<locals>.inner"])
+
+
+def test_a_stored_summary_is_compacted_and_read_only() -> None:
+    assert Summary().compact() is EMPTY_SUMMARY
+    s = Summary(calls_sink=True).compact()
+    assert s is not EMPTY_SUMMARY and s.calls_sink
+    with pytest.raises(TypeError):
+        s.param_effects["x"] = None  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        s.hits.append(None)  # type: ignore[attr-defined]
+
+
+def test_equal_notes_and_step_notes_are_one_object() -> None:
+    a = note_set(frozenset({"".join(["enc", "oded"])}))
+    b = note_set(frozenset({"".join(["en", "coded"])}))
+    assert a is b
+    s1 = Step("p", 1, 1, "call", "".join(["passed to ", "f()"]))
+    s2 = Step("p", 2, 1, "call", "".join(["passed to", " f()"]))
+    assert s1.note is s2.note
+
+
+def test_a_grown_function_waits_for_its_turn_to_be_parsed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A function that reaches a sink grows the solve by its callers; their modules are parsed
+    when the solver gets to them, one after another, not all at once."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/__init__.py").write_text("")
+    (tmp_path / "app/sink.py").write_text(
+        "import posthog\n\n\ndef track(props):\n"
+        "    posthog.capture('e', distinct_id='x', properties=props)\n")
+    for i in range(6):
+        (tmp_path / f"app/feature{i}.py").write_text(
+            f"from app import sink\n\n\ndef run{i}(user):\n    sink.track({{'who': user}})\n")
+    parsed_at: dict[str, int] = {}
+    analysed: list[str] = []
+    real_register, real_analyze = program.Program._register, program.Program.analyze
+
+    def register(self: program.Program, m: ir.ModuleFacts) -> None:
+        parsed_at[m.module] = len(analysed)
+        real_register(self, m)
+
+    def analyze(self: program.Program, qname: str) -> set[str]:
+        analysed.append(qname)
+        return real_analyze(self, qname)
+
+    monkeypatch.setattr(program.Program, "_register", register)
+    monkeypatch.setattr(program.Program, "analyze", analyze)
+    result = scan(tmp_path)
+    assert result.stats["analyses"] == len(analysed)
+    features = [f"app.feature{i}" for i in range(6)]
+    assert set(features) <= set(parsed_at)
+    # each feature module is parsed just before its first function is analysed
+    for m in features:
+        first = min(i for i, q in enumerate(analysed) if q.startswith(m + "."))
+        assert parsed_at[m] == first, (m, parsed_at[m], first)
