@@ -86,9 +86,9 @@ def test_a_packed_body_cannot_be_read_by_mistake_and_the_callers_facts_stay_whol
 
 def test_only_a_nested_function_keeps_the_scope_it_was_defined_in() -> None:
     prog, _ = solved(SOURCE)
-    assert set(prog.closures) == {"m.outer.<locals>.inner"}
+    assert set(prog.closures) == {"m.outer.inner"}
     # and the nested function still sees the name it reads from there
-    assert any(h.flow.origin.label == "socket.gethostname()" for h in prog.findings["m.outer.<locals>.inner"])
+    assert any(h.flow.origin.label == "socket.gethostname()" for h in prog.findings["m.outer.inner"])
 
 
 def test_a_stored_summary_is_compacted_and_read_only() -> None:

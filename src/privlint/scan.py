@@ -213,6 +213,7 @@ def _solve(program: Program, cfg: Config, errors: list[ScanError],
         plan = program.plan = Plan(usable.loaded.ledger, changed,
                                    [q for m in changed for q in program.outlines[m].functions],
                                    usable.imports_changed)
+    program.lean = True
     hits = program.solve()
     optouts: dict[str, tuple] = defaultdict(tuple)
     for o in find_opt_outs(program):

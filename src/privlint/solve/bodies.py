@@ -9,8 +9,8 @@ parameters, decorators and names, which calls and class lookups read. ``of`` giv
 decoding a packed one (about 0.1 ms) and keeping it among the recently used.
 
 Packing a module's facts whole cost more than it saved: a re-analysis of one function decoded
-its whole module (gen100k: 2.7k decodes, +8 s). Module and class bodies and lambdas are never
-packed: they are small, and other code reads them directly.
+its whole module (gen100k: 2.7k decodes, +8 s). Class bodies and lambdas are never packed:
+they are small.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ class Bodies:
         self.unpacked = 0  # decodes of packed bodies (stats: what packing cost)
 
     def add(self, func: ir.Function) -> None:
-        """A function just registered, with its body: it may be packed from now on."""
-        if func.name in ("<module>", "<class>") or func.is_lambda:
+        """A function or module top level just registered, with its body: it may be packed
+        from now on."""
+        if func.name == "<class>" or func.is_lambda:
             return
         self._use(func.qname)
 
@@ -93,4 +94,7 @@ class Bodies:
         self.packed[q] = pickle.dumps(func.body, protocol=pickle.HIGHEST_PROTOCOL)
         shell = dataclasses.replace(func, body=PACKED)
         dict.__setitem__(self.functions, q, (shell, mod))
-        mod.functions[q] = shell
+        if func.name == "<module>":  # the solver's own copy of the facts (``Program._register``)
+            object.__setattr__(mod, "body", shell)
+        else:
+            mod.functions[q] = shell

@@ -367,7 +367,9 @@ class Interp:
         if pol is not None and not any(r.startswith(("fn:", "cls:", "mod:", "bound:")) for r in v.refs):
             v = v.replace(refs=v.refs | {POS if pol == "+" else NEG})
         if v.tainted and (e.id not in env or e.id in self.globals_declared) and not self.is_module:
-            v = v.step(Step(self.path, e.pos[0], e.pos[1], "global", f"read from the global {e.id}"))
+            where = f"{e.id} of the enclosing function" if e.id not in self.globals_declared \
+                and self.prog.encloses(self.func, e.id) else f"the global {e.id}"
+            v = v.step(Step(self.path, e.pos[0], e.pos[1], "global", f"read from {where}"))
         model = self.rules.name_sources.get(e.id)
         if model is not None and e.id not in env:
             v = join(v, self.source_val(model, e.id, e.pos))

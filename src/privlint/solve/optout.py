@@ -215,7 +215,7 @@ class AbsentWorld:
         return f"{target}.{rest}" if rest else target
 
     def import_target(self, mod: ir.ModuleFacts, local: str) -> str | None:
-        for s in mod.body.body:
+        for s in self.prog.body_of(mod.body):
             if isinstance(s, ir.Import):
                 for b in s.binds:
                     if b.local == local:
@@ -227,7 +227,7 @@ class AbsentWorld:
 
     def module_constant(self, mod: ir.ModuleFacts, name: str) -> object:
         value: object = UNKNOWN
-        for s in mod.body.body:
+        for s in self.prog.body_of(mod.body):
             if isinstance(s, ir.Assign) and any(isinstance(t, ir.Name) and t.id == name
                                                 for t in s.targets):
                 value = s.value.value if isinstance(s.value, ir.Const) else UNKNOWN

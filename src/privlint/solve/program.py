@@ -144,6 +144,7 @@ class Program:
         self.readers: dict[tuple, set[str]] = defaultdict(set)
         self.writes: dict[str, set[tuple]] = defaultdict(set)  # function -> shared state it wrote
         self.plan: Plan | None = None  # a re-solve of what a change can affect (incremental.py)
+        self.lean = False  # drop the fixpoint's tables once records are made (a scan's solve)
         self.records: dict[str, Record] = {}  # every analysed function's outputs (records.py)
         self.analyses: dict[str, int] = defaultdict(int)
         self.bound_hit: set[str] = set()
@@ -164,7 +165,9 @@ class Program:
     def _register(self, m: ir.ModuleFacts) -> None:
         # a copy of its own: packing a body replaces the function in ``m.functions`` (bodies.py),
         # and the caller may hand the same facts to another solve
-        m = dataclasses.replace(m, functions=dict(m.functions))
+        # (and without the statement spans only suppression comments read: gen1m, ~60 MB)
+        m = dataclasses.replace(m, functions=dict(m.functions),
+                                statement_lines=m.statement_lines if m.suppressions else {})
         dict.__setitem__(self.modules, m.module, m)
         self.unloaded.discard(m.module)
         dict.__setitem__(self.functions, m.body.qname, (m.body, m))
@@ -180,7 +183,7 @@ class Program:
                 self._parents.add(c.parent)
         for f in (m.body, *m.functions.values()):
             self._share_names(f, ("mentions", "stores", "attrs"))
-        for f in list(m.functions.values()):
+        for f in (m.body, *m.functions.values()):
             self.bodies.add(f)
         if self.active:  # parsed while solving: its lambdas go with what they are written in
             for q, f in m.functions.items():
@@ -262,6 +265,8 @@ class Program:
             for q in missing:
                 self.plan.join(q)  # type: ignore[union-attr]
                 self.ensure(q)
+        if self.lean:  # the records have it all: assembling findings needs the memory more
+            self._drop_working_state()
         self.records = trimmed(records, calls)
         hits, self.unguarded_sends, self.sends = assemble(records, self.rules, calls)
         return hits
@@ -403,14 +408,20 @@ class Program:
         findings, catalog, report, cache entries, ledger — then reuses that memory instead of
         adding to it (gen1m: it added ~0.5 GB to the solve's peak). The records, the tables
         of functions and modules, and what ``stats`` reads stay; nothing can be solved again."""
-        for table in (self.summaries, self.findings, self.catalog, self.globals, self.global_body,
-                      self.global_writes, self.attrs, self.closures, self.final_envs, self.param_refs,
-                      self._param_attrs, self.callers, self.readers, self.writes, self.guards,
-                      self.child_inputs, self._spec_cache, self._called, self._mro_cache,
-                      self._body_keys, self.entry_parts):
+        self._drop_working_state()
+        for table in (self.callers, self.guards, self._mro_cache):
             table.clear()
         self.bodies.release()
         self._relevance = self._grow = None
+
+    def _drop_working_state(self) -> None:
+        """What only the fixpoint reads, once the records are made (``lean``): summaries,
+        shared state and the edges (the records keep them)."""
+        for table in (self.summaries, self.findings, self.catalog, self.globals, self.global_body,
+                      self.global_writes, self.attrs, self.closures, self.final_envs, self.param_refs,
+                      self._param_attrs, self.readers, self.writes, self.child_inputs, self._spec_cache,
+                      self._called, self._body_keys, self.entry_parts):
+            table.clear()
 
     def body_of(self, func: ir.Function) -> tuple[ir.Stmt, ...]:
         """A function's statements: read them here, never as ``func.body`` (it may be packed)."""
@@ -467,7 +478,10 @@ class Program:
         if func.name == "<module>":
             self._commit_module_body(mod.module)
         if qname in self._parents:  # only a nested function reads it (``load_free``)
-            self.final_envs[qname] = it.final_env
+            old_env = self.final_envs.get(qname)
+            if old_env is None or _env_signature(old_env) != _env_signature(it.final_env):
+                self.final_envs[qname] = it.final_env
+                self._changed(("final", qname))
         self.param_refs[qname] = {p: v.refs for p, v in it.params.items()}
         self.findings[qname] = it.findings
         # as catalog entries now: a send's values and traces are much larger, and only its
@@ -683,6 +697,11 @@ class Program:
             if self.plan is not None:
                 self.plan.wrote(cur, deps)
 
+    def _changed(self, dep: tuple) -> None:
+        """The function being analysed changed shared state ``dep``: its readers run again."""
+        self._wrote(dep)
+        self._dirty |= self.readers.get(dep, set())
+
     def write_global(self, module: str, name: str, v: Val, it: Interp) -> None:
         """A module global. What the module's own top level binds is replaced at each analysis
         of it (a def or an assignment there is the truth, not a history); what functions write
@@ -836,8 +855,14 @@ class Program:
         level reads globals instead, and keeping its scope cost a copy of the module's names
         per function (gen100k: 10 MB)."""
         entry = self.functions.get(qname)
-        if entry is not None and entry[0].parent is not None:
+        if entry is None or entry[0].parent is None:
+            return
+        old = self.closures.get(qname)
+        if it.depth and old is not None:  # a specialised run's scope is not the function's
+            return
+        if old is None or _env_signature(old) != _env_signature(env):
             self.closures[qname] = dict(env)
+            self._changed(("closure", qname))
 
     # ================================================================== names
     def alias(self, dotted: str) -> str:
@@ -900,6 +925,10 @@ class Program:
         """A name not bound in the function: enclosing functions, the module, then builtins."""
         if func.name != "<module>" or it.globals_declared:
             if func.parent is not None and name not in it.globals_declared:
+                # shared state like a global: the enclosing function may be analysed after this
+                # one (callees first) or change, and this one must then run again
+                self._reads(("closure", func.qname))
+                self._reads(("final", func.parent))
                 for env in (self.closures.get(func.qname), self.final_envs.get(func.parent)):
                     if env and name in env:
                         return env[name]
@@ -909,6 +938,13 @@ class Program:
         elif (mod.module, name) in self.globals:
             return self.globals[(mod.module, name)]
         return Val(refs=frozenset({f"ext:{self.alias(name)}"}))
+
+    def encloses(self, func: ir.Function, name: str) -> bool:
+        """Whether ``name``, free in ``func``, is bound by the function around it (a closure)."""
+        if func.parent is None:
+            return False
+        return any(env and name in env for env in (self.closures.get(func.qname),
+                                                    self.final_envs.get(func.parent)))
 
     def is_global(self, mod: ir.ModuleFacts, name: str) -> bool:
         return (mod.module, name) in self.globals
@@ -937,7 +973,7 @@ class Program:
         if isinstance(e, ir.Name):
             v = self.globals.get((mod.module, e.id))
             if v is None:
-                for s in mod.body.body:
+                for s in self.body_of(mod.body):
                     if isinstance(s, ir.Import):
                         for b in s.binds:
                             if b.local == e.id:
@@ -1169,6 +1205,10 @@ def _param_attr_names(stmts, params: set[str]) -> dict[str, frozenset[str]]:  # 
         if isinstance(node, ir.Attr) and isinstance(node.value, ir.Name) and node.value.id in params:
             out.setdefault(node.value.id, set()).add(node.attr)
     return {p: frozenset(a) for p, a in out.items()}
+
+
+def _env_signature(env: Env) -> dict:
+    return {k: v.signature() for k, v in env.items()}
 
 
 def _has_decorator(func: ir.Function, name: str) -> bool:
