@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_cache import PLANTED_RAN, _Planted
 
-from privlint.cache import FactsCache, checked_payload, encode_entry, get_result
+from privlint.cache import FactsCache, _PiecesHead, encode_entry, get_result
 from privlint.scan import ScanRequest, run_scan
 from privlint.solve.values import FlatTrace, Step, Trace
 
@@ -137,9 +137,13 @@ def test_a_ledger_entry_naming_other_code_is_a_miss_and_never_runs(tmp_path: Pat
     root, cache = project(tmp_path / "p"), tmp_path / "c"
     first = scan(root, cache)
     [entry] = list((cache / "ledger").iterdir())
-    payload = checked_payload(entry.read_bytes())
-    assert payload is not None and pickle.loads(payload).records  # a real ledger, until planted
+    got = get_result(FactsCache.open(cache), entry.name, "ledger")
+    assert got and got[1]  # a real ledger (its fields, then records by pieces), until planted
     entry.write_bytes(encode_entry(pickle.dumps(_Planted())))
+    assert get_result(FactsCache.open(cache), entry.name, "ledger") is None
+    # in a later piece, after a valid first one
+    pieces = [_PiecesHead(2), {}, _Planted()]
+    entry.write_bytes(encode_entry(b"".join(pickle.dumps(p) for p in pieces)))
     assert get_result(FactsCache.open(cache), entry.name, "ledger") is None
     assert PLANTED_RAN == []
     for e in (cache / "results").iterdir():
