@@ -252,7 +252,7 @@ class Program:
             # modules with suppression comments are parsed whatever the solver needed (PII0xx)
             self.load_modules([m for m, o in self.outlines.items() if o.pinned])
             if self.plan is None:  # who calls whom is known: entry outputs only where no one does
-                records = records_of(self, uncalled_only=True)
+                records = records_of(self, uncalled_only=True, consume=self.lean)
             else:
                 records = self.plan.merge(records_of(self))
             calls = called(records)

@@ -47,10 +47,13 @@ class Record(NamedTuple):
     entry: bool = True  # the three above are kept (False: it was called; they were dropped)
 
 
-def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Record]:
+def records_of(program: Program, uncalled_only: bool = False, consume: bool = False) -> dict[str, Record]:
     """A record for every function ``program`` analysed in this solve, with what counts at an
     entry point (``uncalled_only``: for functions this solve saw no call of; a full solve
-    knows every call, a re-solve only its own: ``trimmed`` after merging)."""
+    knows every call, a re-solve only its own: ``trimmed`` after merging). ``consume``: the
+    solve is over (a scan's cold solve), so each function's summary, findings, sends and
+    edges are dropped as its record takes them — the records are then made in the memory
+    those free, not on top (gen1m: +66 MB at the scan's peak)."""
     # inverted with lists: each (callee, caller) and (key, reader) pair occurs once
     calls: dict[str, list[str]] = defaultdict(list)
     for callee, callers in program.callers.items():
@@ -60,6 +63,8 @@ def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Recor
     for key, readers in program.readers.items():
         for r in readers:
             reads[r].append(key)
+    if consume:
+        program.readers.clear()
     out: dict[str, Record] = {}
     none: tuple = ()
     def entries(sends: list) -> tuple[Entry, ...]:
@@ -80,6 +85,9 @@ def records_of(program: Program, uncalled_only: bool = False) -> dict[str, Recor
             entries(s.sends) if keep else none,  # type: ignore[union-attr]
             q in program.bound_hit, keep or s is None,
         )
+        if consume:
+            for table in (program.summaries, program.catalog, program.findings, program.writes, calls, reads):
+                table.pop(q, None)
     return out
 
 
