@@ -483,7 +483,7 @@ class Program:
                 self.final_envs[qname] = it.final_env
                 self._changed(("final", qname))
         self.param_refs[qname] = {p: v.refs for p, v in it.params.items()}
-        self.findings[qname] = it.findings
+        self.findings[qname] = it.findings or ()  # most find nothing: no empty list each
         # as catalog entries now: a send's values and traces are much larger, and only its
         # event, fields and classes are read again (records.py)
         self.catalog[qname] = tuple(entry(f, None, self.entry_parts) for f in it.catalog)
