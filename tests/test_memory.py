@@ -16,10 +16,12 @@ from test_incremental import view
 from test_solver import RULES
 
 import privlint.solve.program as program
-from privlint.facts import ir
+from privlint.cache import dumps_facts, loads_facts
+from privlint.facts import ir, names
 from privlint.facts.extract import extract
+from privlint.facts.ir import PACKED
 from privlint.scan import ScanRequest, run_scan
-from privlint.solve.bodies import PACKED, Bodies
+from privlint.solve.bodies import Bodies
 from privlint.solve.summary import EMPTY_SUMMARY, Summary
 from privlint.solve.values import Step, note_set
 
@@ -144,3 +146,16 @@ def test_a_grown_function_waits_for_its_turn_to_be_parsed(tmp_path: Path, monkey
     for m in features:
         first = min(i for i, q in enumerate(analysed) if q.startswith(m + "."))
         assert parsed_at[m] == first, (m, parsed_at[m], first)
+
+
+def test_a_worker_packs_the_bodies_it_makes_and_they_decode_to_the_statements() -> None:
+    """Workers pickle the bodies (``ir.pack_bodies``, run in ``parallel.analyse``), so the
+    solving process never does; the cache's restricted unpickler reads them back."""
+    src = SOURCE["m"].encode()
+    plain = extract(cst.parse_module(src), src, "m.py", "m", False)
+    packed = ir.pack_bodies(plain)
+    assert all(f.body is PACKED for f in packed.functions.values() if not f.is_lambda)
+    assert {q: ir.body_of(packed, f) for q, f in packed.functions.items()} == \
+        {q: f.body for q, f in plain.functions.items()}
+    assert loads_facts(dumps_facts(packed)) == packed
+    assert names.import_targets(packed) == names.import_targets(plain)  # reads packed bodies too

@@ -97,7 +97,7 @@ class _IRUnpickler(pickle.Unpickler):
     named in an entry."""
 
     def find_class(self, module: str, name: str) -> object:
-        if module == ir.__name__ and isinstance(getattr(ir, name, None), type):
+        if module == ir.__name__ and (isinstance(getattr(ir, name, None), type) or name == "PACKED"):
             return getattr(ir, name)
         if module == outline.__name__ and name in ("ModuleOutline", "FnOutline", "ClassOutline"):
             return getattr(outline, name)

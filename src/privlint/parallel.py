@@ -36,6 +36,7 @@ from pathlib import Path
 from privlint.cache import FactsCache, dumps_facts, loads_facts
 from privlint.discover import SourceFile
 from privlint.facts import ir
+from privlint.facts.ir import pack_bodies
 from privlint.facts.outline import ModuleOutline, from_source
 from privlint.gctune import tune_for_bulk_work
 from privlint.parse import ParseError, parse_source, read_source
@@ -261,7 +262,10 @@ def outline_of(sf: SourceFile, source: bytes, cache: FactsCache | None
 def analyse(sf: SourceFile, source: bytes, cache: FactsCache | None) -> tuple[Result, bytes | None]:
     """Parse and lower one file's bytes, storing the facts; returns them and their pickle."""
     res = parse_source(source, sf)
-    if isinstance(res, ParseError) or cache is None or not cache.enabled:
+    if isinstance(res, ParseError):
+        return res, None
+    res = pack_bodies(res)  # here, not in the solving process (facts/ir.py)
+    if cache is None or not cache.enabled:
         return res, None
     payload = dumps_facts(res)
     cache.put(cache.key(source, sf), payload)

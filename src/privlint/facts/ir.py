@@ -12,7 +12,9 @@ sub-expressions, so taint still flows through syntax privlint does not understan
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import pickle
+import zlib
+from dataclasses import dataclass, field, replace
 
 # (line, column, end_line, end_column); 1-based lines, 1-based columns in code points, end exclusive.
 Pos = tuple[int, int, int, int]
@@ -413,6 +415,57 @@ class ModuleFacts:
     suppressions: tuple[Suppression, ...] = ()
     statement_lines: dict[int, tuple[int, int]] = field(default_factory=dict)  # line -> stmt span
     lines: int = 0
+    packed: dict[str, bytes] = field(default_factory=dict)  # function -> its body (``pack_bodies``)
+
+
+class _Packed(tuple):
+    """The body of a function whose statements are kept pickled (``pack_bodies``, and the
+    solver's ``solve/bodies.py``): reading it directly is a bug (it would look empty), so every
+    way of reading it raises; ``body_of`` (or ``Program.body_of``) gives the statements."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object) -> None:
+        raise RuntimeError("a packed function body was read directly, not through body_of")
+
+    __iter__ = __len__ = __getitem__ = __bool__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> str:
+        return "PACKED"  # the one sentinel, by name
+
+
+PACKED = _Packed(("<packed>",))
+
+
+def pack_body(body: tuple[Stmt, ...]) -> bytes:
+    # compressed at the fastest level: 40 % less (gen100k: 9.4 MB -> 5.3 MB) for ~20 us a body
+    return zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack_body(data: bytes) -> tuple[Stmt, ...]:
+    return pickle.loads(zlib.decompress(data))  # our own bytes: a cache entry's are checked first
+
+
+def pack_bodies(m: ModuleFacts) -> ModuleFacts:
+    """The facts with each function's statements pickled (lambdas aside: they are small).
+
+    Why here, in the worker that made the facts: the solver keeps few bodies decoded at a time
+    (``solve/bodies.py``), and pickling them in the solving process cost it a tenth of a cold
+    solve; made here, on another core, they also make the facts quicker to load there."""
+    packed = dict(m.packed)
+    functions = {}
+    for q, f in m.functions.items():
+        if f.is_lambda or f.body is PACKED:
+            functions[q] = f
+            continue
+        packed[q] = pack_body(f.body)
+        functions[q] = replace(f, body=PACKED)
+    return replace(m, functions=functions, packed=packed)
+
+
+def body_of(m: ModuleFacts, f: Function) -> tuple[Stmt, ...]:
+    """A function's statements, whether ``pack_bodies`` packed them or not."""
+    return unpack_body(m.packed[f.qname]) if f.body is PACKED else f.body
 
 
 def _pickle_by_constructor() -> None:

@@ -192,7 +192,7 @@ def import_targets(mod: ir.ModuleFacts) -> set[str]:
     found: set[str] = set()
     stack: list = list(mod.body.body)
     for f in mod.functions.values():
-        stack.extend(f.body)
+        stack.extend(ir.body_of(mod, f))
     for c in mod.classes.values():
         stack.extend(c.body)
     while stack:

@@ -166,7 +166,8 @@ class Program:
         # a copy of its own: packing a body replaces the function in ``m.functions`` (bodies.py),
         # and the caller may hand the same facts to another solve
         # (and without the statement spans only suppression comments read: gen1m, ~60 MB)
-        m = dataclasses.replace(m, functions=dict(m.functions),
+        self.bodies.adopt(m.packed)
+        m = dataclasses.replace(m, functions=dict(m.functions), packed={},
                                 statement_lines=m.statement_lines if m.suppressions else {})
         dict.__setitem__(self.modules, m.module, m)
         self.unloaded.discard(m.module)
