@@ -106,7 +106,8 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path: Path
 def test_one_pool_serves_the_outlines_and_then_the_facts_asked_for(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The workers started for the first batch parse the prefetched modules too (no second
-    start-up), and what they return equals an in-process parse."""
+    start-up), and what they return equals an in-process parse; once all of it is taken, they
+    stop."""
     files = tree(tmp_path, 6)
     monkeypatch.setattr(parallel, "MIN_POOL_FILES", 2)
     here = parse_files(files, jobs=1).results
@@ -115,9 +116,13 @@ def test_one_pool_serves_the_outlines_and_then_the_facts_asked_for(tmp_path: Pat
         outlines = parser.run(mode="outline")
         assert outlines.workers == 2 and all(isinstance(r, ModuleOutline) for r in outlines.results)
         parser.prefetch(list(range(len(files))))
+        pool = parser.pool
         assert parser.facts([3, 0, 5]) == [here[3], here[0], here[5]]
         assert parser.facts([1, 2, 4]) == [here[1], here[2], here[4]]
-        assert parser.pool is not None and parser.pool.started == 2
+        assert pool is not None and pool.started == 2
+        # everything asked for ahead was taken: the workers are stopped, not left holding memory
+        assert parser.pool is None
+        assert parser.facts([2]) == [here[2]]  # a module wanted later is still parsed
     finally:
         parser.close()
 

@@ -101,6 +101,7 @@ class Parser:
         self.pool: ParsePool | None = None
         self.cached = 0
         self._stored: dict[int, str] = {}  # file -> its cache key, for those outlined from the cache
+        self._prefetched = False  # the solver said what it will want (``prefetch``)
 
     def run(self, mode: str = "facts") -> ParseRun:
         """Every file: from the cache, else parsed (by workers when there are many)."""
@@ -145,6 +146,7 @@ class Parser:
     def prefetch(self, indices: list[int]) -> None:
         """These files' facts will be asked for, in this order: workers may parse them now."""
         indices = [i for i in indices if i not in self._stored]  # read from the cache when asked for
+        self._prefetched = True
         if self.jobs < 2 or (self.pool is None and len(indices) < MIN_POOL_FILES):
             return  # one job asked for, or too few to start workers for: parsed here when asked for
         self._pool(self.jobs).submit([(i, "facts") for i in indices])
@@ -167,6 +169,11 @@ class Parser:
             else:
                 out[i] = got
         out.update(zip(rest, self._batch(rest, "facts"), strict=True))
+        if self._prefetched and self.pool is not None and self.pool.idle():
+            # everything asked for ahead is parsed and taken: the workers would only hold
+            # memory while the solver finishes (gen1m: ~0.2 GB at the scan's peak); a module
+            # wanted later is parsed here, or by a new pool when there are many
+            self.close()
         return [out[i] for i in indices]
 
     def close(self) -> None:
@@ -390,6 +397,11 @@ class ParsePool:
                     continue
                 self._pending.discard(task)
                 return None
+
+    def idle(self) -> bool:
+        """Nothing submitted is waiting, being parsed, or parsed and not yet taken."""
+        with self._cond:
+            return not (self._pending or self._inflight or self._done)
 
     def close(self) -> None:
         with self._cond:

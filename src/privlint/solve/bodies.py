@@ -9,9 +9,11 @@ used first, and the function's entry in the solver's table keeps everything but 
 ``of`` gives a body back, decoding a packed one (about 0.1 ms) and keeping it among the
 recently used.
 
-Packing a module's facts whole cost more than it saved: a re-analysis of one function decoded
-its whole module (gen100k: 2.7k decodes, +8 s). Class bodies and lambdas are never packed:
-they are small.
+Most bodies arrive packed: the worker process that made the facts packed them
+(``ir.pack_bodies``), on another core. Bodies of facts made otherwise (a caller handing facts
+in, a test) are packed here when they fall out of the ``limit``. Packing a module's facts
+whole cost more than it saved: a re-analysis of one function decoded its whole module
+(gen100k: 2.7k decodes, +8 s). Class bodies and lambdas are never packed: they are small.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ class Bodies:
         self.recent: dict[str, None] = {}  # decoded bodies, least recently used first
         self.decoded: dict[str, tuple[ir.Stmt, ...]] = {}  # packed bodies decoded again
         self.packed: dict[str, bytes] = {}
-        self.unpacked = 0  # decodes of packed bodies (stats: what packing cost)
 
     def adopt(self, packed: dict[str, bytes]) -> None:
         """Bodies the worker that made the facts packed already (``ir.pack_bodies``)."""
@@ -57,7 +58,6 @@ class Bodies:
             return func.body
         body = self.decoded.get(q)
         if body is None:
-            self.unpacked += 1
             body = self.decoded[q] = unpack_body(self.packed[q])
         self._use(q)
         return body

@@ -855,8 +855,8 @@ class Program:
         whose ``parent`` is a function reads it (``load_free``): one defined at module or class
         level reads globals instead, and keeping its scope cost a copy of the module's names
         per function (gen100k: 10 MB)."""
-        entry = self.functions.get(qname)
-        if entry is None or entry[0].parent is None:
+        found = self.functions.get(qname)
+        if found is None or found[0].parent is None:
             return
         old = self.closures.get(qname)
         if it.depth and old is not None:  # a specialised run's scope is not the function's
