@@ -9,6 +9,7 @@ ever reaches a user: an unexpected failure is one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -143,7 +144,7 @@ def _scan(args: argparse.Namespace) -> int:
     from privlint import baseline
     from privlint.findings import fails
     from privlint.gitdiff import GitError, changed_files
-    from privlint.report import FORMATS
+    from privlint.report import CHUNKED, FORMATS
     from privlint.scan import ScanError, ScanRequest, ScanResult, run_scan
 
     existing, missing, cfg = _paths_and_config(args)
@@ -179,11 +180,12 @@ def _scan(args: argparse.Namespace) -> int:
     if accepted is not None:
         result.findings, result.stats["baselined"] = baseline.subtract(result.findings, accepted)
     color = args.output is None and args.format == "text" and sys.stdout.isatty()
-    text = FORMATS[args.format](result, color)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    chunked = CHUNKED.get(args.format)
+    pieces = chunked(result, color) if chunked else [FORMATS[args.format](result, color)]
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
+        for piece in pieces:
+            out.write(piece)
     if result.errors:
         return 2
     return 1 if fails(result.findings, args.fail_on or cfg.fail_on) else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 
 from privlint import __version__
 from privlint.findings import Finding
@@ -32,20 +33,30 @@ def as_dict(result: ScanResult) -> dict:
 
 
 def render(result: ScanResult, color: bool = False) -> str:
-    """Indented at the top, one finding (or error) per line: readable, diffable, and written
-    by the C encoder (``json.dumps`` with ``indent`` runs the pure-Python encoder, which took
-    half of a warm scan with 4000 findings; issue 7)."""
-    doc = as_dict(result)
+    return "".join(chunks(result, color))
+
+
+def chunks(result: ScanResult, color: bool = False) -> Iterator[str]:
+    """The report in pieces, to be written one after another: indented at the top, one finding
+    (or error) per line — readable, diffable, and written by the C encoder (``json.dumps`` with
+    ``indent`` runs the pure-Python encoder, which took half of a warm scan with 4000 findings;
+    issue 7). In pieces because a 1M-line project's 40k findings made as one document, then
+    one string, then its UTF-8 bytes, held ~0.2 GB at the top of the scan's peak."""
+    doc = as_dict(ScanResult([], result.errors, result.stats, result.catalog))
 
     def one(v: object) -> str:
         return json.dumps(v, ensure_ascii=False)
 
-    def items(xs: list) -> str:
-        if not xs:
-            return "[]"
-        return "[\n" + ",\n".join("    " + one(x) for x in xs) + "\n  ]"
+    def items(xs: Iterable) -> Iterator[str]:
+        sep = "["
+        for x in xs:
+            yield f"{sep}\n    {one(x)}"
+            sep = ","
+        yield "[],\n" if sep == "[" else "\n  ],\n"
 
-    parts = [f'  "tool": {one(doc["tool"])}', f'  "findings": {items(doc["findings"])}',
-             f'  "errors": {items(doc["errors"])}', f'  "stats": {one(doc["stats"])}']
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    yield f'{{\n  "tool": {one(doc["tool"])},\n  "findings": '
+    yield from items(finding_dict(f) for f in result.findings)
+    yield '  "errors": '
+    yield from items(doc["errors"])
+    yield f'  "stats": {one(doc["stats"])}\n}}\n'
 
