@@ -159,3 +159,18 @@ def test_a_worker_packs_the_bodies_it_makes_and_they_decode_to_the_statements() 
         {q: f.body for q, f in plain.functions.items()}
     assert loads_facts(dumps_facts(packed)) == packed
     assert names.import_targets(packed) == names.import_targets(plain)  # reads packed bodies too
+
+
+def test_a_planted_body_naming_other_code_is_refused_and_never_runs() -> None:
+    """Facts are cached with their bodies packed: a body is read as strictly as the rest of
+    an entry (test_cache's ``planted_code`` records a call, so running it would show)."""
+    import pickle
+    import zlib
+
+    from test_cache import PLANTED_RAN, _Planted
+
+    with pytest.raises(pickle.UnpicklingError):
+        ir.unpack_body(zlib.compress(pickle.dumps(_Planted())))
+    assert PLANTED_RAN == []
+    body = (ir.Return(ir.Name("x", (1, 1, 1, 2)), (1, 1, 1, 9)),)
+    assert ir.unpack_body(ir.pack_body(body)) == body

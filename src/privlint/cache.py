@@ -354,6 +354,18 @@ def result_key(parts: list[str]) -> str:
     return h.hexdigest()
 
 
+class Pieces(list):
+    """Objects kept in one entry one after another, each pickled on its own, and given back
+    as such by ``get_result``. Why: a pickler remembers every object it has written, to write
+    a second reference to one as a reference; for a 1M-line project's ledger in one piece that
+    memory was ~0.1 GB at the top of the scan's peak. Pieces share nothing with each other."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _PiecesHead:
+    count: int
+
+
 def get_result(cache: FactsCache, key: str, folder: str = "results") -> object | None:
     """A previous scan's result for exactly these inputs (``state``: what the last scan with
     these options left, reuse.py), or None; a bad entry is a miss."""
@@ -376,18 +388,6 @@ def get_result(cache: FactsCache, key: str, folder: str = "results") -> object |
         return Pieces(loader(stream).load() for _ in range(first.count))
     except Exception:  # noqa: BLE001 - any undecodable or refused entry is a miss, never an error
         return None
-
-
-class Pieces(list):
-    """Objects kept in one entry one after another, each pickled on its own, and given back
-    as such by ``get_result``. Why: a pickler remembers every object it has written, to write
-    a second reference to one as a reference; for a 1M-line project's ledger in one piece that
-    memory was ~0.1 GB at the top of the scan's peak. Pieces share nothing with each other."""
-
-
-@dataclasses.dataclass(frozen=True)
-class _PiecesHead:
-    count: int
 
 
 def put_result(cache: FactsCache, key: str, result: object, name: str = "results") -> None:

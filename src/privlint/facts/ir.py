@@ -12,6 +12,7 @@ sub-expressions, so taint still flows through syntax privlint does not understan
 
 from __future__ import annotations
 
+import io
 import pickle
 import zlib
 from dataclasses import dataclass, field, replace
@@ -443,7 +444,19 @@ def pack_body(body: tuple[Stmt, ...]) -> bytes:
 
 
 def unpack_body(data: bytes) -> tuple[Stmt, ...]:
-    return pickle.loads(zlib.decompress(data))  # our own bytes: a cache entry's are checked first
+    """Statements ``pack_body`` packed. They may come from a cache entry (facts are cached with
+    their bodies packed), so only this module's classes may be named: a planted entry naming
+    other code is refused, never called (``cache._IRUnpickler`` does the same for the rest)."""
+    return _BodyUnpickler(io.BytesIO(zlib.decompress(data))).load()
+
+
+class _BodyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if module == __name__ and isinstance(globals().get(name), type):
+            return globals()[name]
+        if module == "builtins" and name in ("frozenset", "set", "tuple", "list", "dict"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected class {module}.{name} in a packed body")
 
 
 def pack_bodies(m: ModuleFacts) -> ModuleFacts:

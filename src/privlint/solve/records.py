@@ -67,6 +67,7 @@ def records_of(program: Program, uncalled_only: bool = False, consume: bool = Fa
         program.readers.clear()
     out: dict[str, Record] = {}
     none: tuple = ()
+
     def entries(sends: list) -> tuple[Entry, ...]:
         return tuple(entry(f, None, program.entry_parts) for f in sends) if sends else none
 
