@@ -26,7 +26,7 @@ from privlint.solve.bodies import Bodies
 from privlint.solve.interp import Env, Interp, _is_classmethod, _is_static
 from privlint.solve.records import Record, assemble, called, missing_entries, records_of, trimmed
 from privlint.solve.relevance import Relevance, relevant
-from privlint.solve.summary import EMPTY_SUMMARY, Hit, Summary
+from privlint.solve.summary import Hit, Summary
 from privlint.solve.values import (
     EMPTY,
     MAX_DEPTH,
@@ -500,8 +500,6 @@ class Program:
         deps = set(self._dirty)
         if old is None or old.signature() != summary.signature():
             deps |= self.callers.get(qname, set())
-        if summary is not EMPTY_SUMMARY:
-            summary.forget_signatures()
         self._current = None
         return deps
 

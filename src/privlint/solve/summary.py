@@ -96,14 +96,6 @@ class Summary:
                 setattr(self, name, _NO_ENTRIES)
         return self
 
-    def forget_signatures(self) -> None:
-        """Its values' signature memos (``Val.forget_signature``): the summary's signature is
-        compared once more, when its function is analysed again."""
-        self.ret.forget_signature()
-        for table in (self.param_effects, self.attr_stores, self.global_stores, self.child_stores):
-            for v in table.values():
-                v.forget_signature()
-
     @staticmethod
     def store(table: dict, key: object, v: Val) -> None:
         old = table.get(key)

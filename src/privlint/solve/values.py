@@ -338,14 +338,6 @@ class Val:
             )
         return sig
 
-    def forget_signature(self) -> None:
-        """Drop the memo of ``signature`` here and in every field: a value kept where its
-        signature is compared once more at most (a stored summary) need not hold it (gen100k:
-        3.6 MB of memos in summaries)."""
-        self._sig = None
-        for child in self.fields.values():
-            child.forget_signature()
-
     # ------------------------------------------------------------------ building
     def replace(self, **kw: object) -> Val:
         v = Val(self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids)
