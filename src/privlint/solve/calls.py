@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from privlint.facts import ir
+from privlint.facts.names import frozen
 from privlint.rules.model import SinkModel, SourceModel
 from privlint.solve.interp import NEG, NORETURN, POS, USER_FILE
 from privlint.solve.sends import MARK, SendFact
@@ -29,7 +30,6 @@ from privlint.solve.values import (
     join,
     join_all,
     join_flows,
-    note_set,
     read_any,
     read_field,
     strip_kinds,
@@ -790,7 +790,7 @@ def _actual(binding: dict[str, Val], o, f: Flow, call_step: Step) -> Val:  # noq
     def extend(g: Flow) -> Flow:
         t = g.trace
         return Flow(g.origin, t + (callee if t.last == call_step else tail),
-                    note_set(g.notes | notes) if notes and not notes <= g.notes else g.notes)
+                    frozen(g.notes | notes) if notes and not notes <= g.notes else g.notes)
 
     return actual.map_kept(extend)
 

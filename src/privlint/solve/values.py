@@ -194,20 +194,11 @@ class Flow(NamedTuple):
 
     def then(self, step: Step | None, note: str = "") -> Flow:
         trace = self.trace.then(step) if step is not None else self.trace
-        notes = note_set(self.notes | {note}) if note and note not in self.notes else self.notes
+        # shared (``frozen``): every flow past a ``base64`` call made its own {"encoded"}
+        notes = frozen(self.notes | {note}) if note and note not in self.notes else self.notes
         if trace is self.trace and notes is self.notes:
             return self
         return _new_flow((self.origin, trace, notes))
-
-
-_NOTE_SETS: dict[frozenset[str], frozenset[str]] = {}
-
-
-def note_set(notes: frozenset[str]) -> frozenset[str]:
-    """One object for each set of notes: a flow's notes grow along its trace, and every flow
-    that passed a ``base64`` call made its own ``{"encoded"}`` (gen100k: 22k copies, ~5 MB).
-    There are only a few such sets."""
-    return _NOTE_SETS.setdefault(notes, notes)
 
 
 # ``Flow(...)`` runs a generated Python ``__new__``; this builds the same tuple in C (a flow is
