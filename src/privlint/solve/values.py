@@ -331,11 +331,19 @@ class Val:
 
     # ------------------------------------------------------------------ building
     def replace(self, **kw: object) -> Val:
-        v = Val(self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids)
+        # a copy without ``__init__``: this value's sets are shared already (only new ones are)
+        v = _new_val(Val)
+        v.flows, v.rest, v.fields = self.flows, self.rest, self.fields
+        v.refs, v.strs, v.names, v.ids = self.refs, self.strs, self.names, self.ids
+        v._sig = None
         for k, x in kw.items():
-            setattr(v, k, frozen(x) if type(x) is frozenset else x)
-        if "flows" not in kw and "rest" not in kw and "fields" not in kw:
-            v._tainted = self._tainted
+            if type(x) is frozenset:
+                x = frozen(x) if x else NO_NAMES
+            elif not x and k in ("flows", "rest", "fields"):
+                x = _EMPTY_FIELDS if k == "fields" else _EMPTY_FLOWS
+            setattr(v, k, x)
+        v._tainted = self._tainted if "flows" not in kw and "rest" not in kw and "fields" not in kw \
+            else None
         return v
 
     def map_flows(self, fn) -> Val:  # noqa: ANN001 - Callable[[Flow], Flow | None]
@@ -410,8 +418,22 @@ def join(a: Val, b: Val) -> Val:
     strs = _union(a.strs, b.strs)
     if len(strs) > MAX_STRS:
         strs = frozenset(sorted(strs)[:MAX_STRS])
-    return Val(join_flows(a.flows, b.flows), join_flows(a.rest, b.rest), fields, _union(a.refs, b.refs),
-               strs, _union(a.names, b.names), _union(a.ids, b.ids))
+    v = _new_val(Val)  # no ``__init__``: a union that is one side is shared already
+    v.flows = join_flows(a.flows, b.flows)
+    v.rest = join_flows(a.rest, b.rest)
+    v.fields = fields
+    v.refs = _shared_union(a.refs, b.refs)
+    v.strs = strs if strs is a.strs or strs is b.strs else frozen(strs)
+    v.names = _shared_union(a.names, b.names)
+    v.ids = _shared_union(a.ids, b.ids)
+    v._tainted = None
+    v._sig = None
+    return v
+
+
+def _shared_union(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    u = _union(a, b)
+    return u if u is a or u is b else frozen(u)
 
 
 def size(v: Val, limit: int = MAX_NODES) -> int:
