@@ -29,6 +29,10 @@ SOURCES = {
               "x = a if b else \\\n    c\n# only a comment\n",
     "empty": "",
     "comment_only": "# é\n",
+    "ascii_comment": "# c",
+    "blank_lines": "\n\n",
+    "one_space": " ",
+    "no_eol_ascii": "x = 1",
 }
 ENCODED = {
     "latin1": "# -*- coding: latin-1 -*-\nx = 'café'\ndef f(a):\n    return a + 'déjà'\n".encode("latin-1"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import sys
 import zlib
 from dataclasses import dataclass, field, replace
 
@@ -512,6 +513,11 @@ def _fast_init() -> None:
     through the class's refusing ``__setattr__``, so the nodes stay frozen: assigning a field
     later still raises ``FrozenInstanceError``. Classes with factory defaults keep the generated
     ``__init__`` (only ``ModuleFacts``, one per module).
+
+    String fields (identifiers, attribute names, string literals) are interned: every decoded
+    body and every loaded module otherwise brings its own copy of each name, and the solver's
+    values keep them as field keys and parameter names (gen100k: 124k strings live at the end of
+    a solve, 34k distinct). Interned in the worker, a module's pickle also holds each once.
     """
     import dataclasses
 
@@ -523,6 +529,7 @@ def _fast_init() -> None:
             continue
         env: dict[str, object] = {}
         params, stores = [], []
+        env["_intern"] = sys.intern
         for i, f in enumerate(fields):
             env[f"_set{i}"] = obj.__dict__[f.name].__set__
             if f.default is dataclasses.MISSING:
@@ -530,7 +537,13 @@ def _fast_init() -> None:
             else:
                 env[f"_default{i}"] = f.default
                 params.append(f"{f.name}=_default{i}")
-            stores.append(f"    _set{i}(self, {f.name})")
+            if f.type == "str":  # names: one shared string per identifier (see the docstring)
+                stores.append(f"    _set{i}(self, _intern({f.name}))")
+            elif "str" in str(f.type).split(" | "):
+                n = f.name
+                stores.append(f"    _set{i}(self, _intern({n}) if {n}.__class__ is str else {n})")
+            else:
+                stores.append(f"    _set{i}(self, {f.name})")
         code = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(stores) + "\n"
         exec(code, env)  # noqa: S102 - our own field names, as dataclasses itself does
         init = env["__init__"]

@@ -10,13 +10,14 @@ symbolic parameters. A call nothing models passes its inputs' kinds to its resul
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from privlint.facts import ir
 from privlint.facts.names import frozen
 from privlint.rules.model import SinkModel, SourceModel
 from privlint.solve.interp import NEG, NORETURN, POS, USER_FILE
-from privlint.solve.sends import MARK, SendFact
+from privlint.solve.sends import MARK, SendFact, kept
 from privlint.solve.summary import Hit, SinkSite, Summary, Unguarded
 from privlint.solve.values import (
     EMPTY,
@@ -647,7 +648,10 @@ def handle_sink(prog: Program, it: Interp, model: SinkModel, name: str, receiver
                     tuple((_dotted_label(label), v) for label, v, _ in payload if label != "url query"),
                     ("json", "data", "content", "body") if model.family == "http" else (),
                     model.exclude_fields)
-    (it.summary.sends if fact.is_open else it.catalog).append(fact)
+    if fact.is_open:
+        it.summary.sends.append(kept(fact))
+    else:
+        it.catalog.append(fact)
     for label, val, param in payload:
         for path, flows in val.leaves():
             if label == "url query":  # the URL string itself, or the fields of a Request object
@@ -811,7 +815,9 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
     # an object of a project class carries what its class's attributes hold (report-json.md)
     recv = func.params[0].name if receiver is not None and func.params else None
     binding = {p: v if p == recv else _with_class_attrs(prog, it, v, pos) for p, v in binding.items()}
-    short = func.name if not func.cls else f"{func.cls.rsplit('.', 1)[-1]}.{func.name}"
+    # interned, as the qualified name: wrapper sites and sends' ``via`` keep them in summaries
+    short = func.name if not func.cls else sys.intern(f"{func.cls.rsplit('.', 1)[-1]}.{func.name}")
+    qname = func.qname
     call_step = Step(it.path, pos[0], pos[1], "call", f"passed to {short}()")
     if qname in prog.config.sinks:
         model = SinkModel(qname, ((),), None,
@@ -831,7 +837,7 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
         for h in summary.hits:
             actual = _actual(binding, h.flow.origin, h.flow, call_step)
             for path, flows in actual.leaves():
-                field = render_field(h.field, path) if h.field != "url query" else h.field
+                field = sys.intern(render_field(h.field, path)) if h.field != "url query" else h.field
                 for f in flows.values():
                     if f.origin.param is not None:
                         it.summary.hits.append(Hit(f, h.sink, field, landing))
@@ -845,7 +851,10 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
             new = SendFact(landing, fact.sink, substitute(fact.event, binding, call_step),
                            tuple((k, substitute(v, binding, call_step)) for k, v in fact.payload),
                            fact.strip_root, fact.exclude, (qname, *fact.via))
-            (it.summary.sends if new.is_open else it.catalog).append(new)
+            if new.is_open:
+                it.summary.sends.append(kept(new))
+            else:
+                it.catalog.append(new)
     if summary.unguarded and it.unguarded():
         landing = SinkSite(short, "wrapper", it.path, pos[0], pos[1], pos[2], pos[3], it.func.qname)
         first = summary.unguarded[0]

@@ -12,6 +12,7 @@ project functions, and the rule models for library calls. It records:
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from privlint.facts import ir
@@ -725,7 +726,7 @@ class Interp:
         return Val(refs=frozenset(refs))
 
     def record_hit(self, flow: Flow, sink: SinkSite, field: str, landing: SinkSite) -> None:
-        hit = Hit(flow, sink, field, landing)
+        hit = Hit(flow, sink, sys.intern(field), landing)  # kept in summaries: one copy per label
         if flow.origin.param is not None:
             self.summary.hits.append(hit)
         else:

@@ -203,7 +203,7 @@ class Flow(NamedTuple):
 
 # ``Flow(...)`` runs a generated Python ``__new__``; this builds the same tuple in C (a flow is
 # made at every hop of every trace)
-_new_flow = functools.partial(tuple.__new__, Flow)
+_new_flow = new_flow = functools.partial(tuple.__new__, Flow)
 
 
 Flows = dict[Origin, Flow]
@@ -323,7 +323,7 @@ class Val:
             sig = self._sig = (
                 frozenset(self.flows) if self.flows else NO_NAMES,
                 frozenset(self.rest) if self.rest else NO_NAMES,
-                tuple(sorted((repr(k), v.signature()) for k, v in self.fields.items()))
+                tuple(sorted((sys.intern(repr(k)), v.signature()) for k, v in self.fields.items()))
                 if self.fields else (),
                 self.refs, self.strs,
             )
