@@ -176,3 +176,47 @@ def test_a_planted_body_naming_other_code_is_refused_and_never_runs() -> None:
     assert PLANTED_RAN == []
     body = (ir.Return(ir.Name("x", (1, 1, 1, 2)), (1, 1, 1, 9)),)
     assert ir.unpack_body(ir.pack_body(body)) == body
+
+
+WRAPPED = {
+    "tel": "import posthog\n\n"
+           "def track(event, **props):\n"
+           "    posthog.capture('anon', event, properties=props)\n\n"
+           "def record(name, who):\n"
+           "    track(name, user=who, size=len(who))\n",
+    "app": "import getpass\nfrom tel import record\n\n"
+           "def main():\n"
+           "    record('deploy', getpass.getuser())\n",
+}
+
+
+def test_open_sends_are_kept_without_traces_and_the_catalog_is_the_same() -> None:
+    from privlint import catalog
+    from privlint.facts.names import NO_NAMES
+    from privlint.solve.values import EMPTY_TRACE
+
+    prog, _ = solved(WRAPPED)
+    open_sends = [f for q in ("tel.track", "tel.record") for f in prog.summaries[q].sends]
+    assert open_sends, "the wrappers leave their sends open"
+    values = [v for f in open_sends for v in (f.event, *(v for _, v in f.payload))]
+    flows = [g for v in values for g in v.all_flows().values()]
+    assert flows and all(g.trace is EMPTY_TRACE and g.notes is NO_NAMES for g in flows)
+    # closed where the event is known: the user name comes from main, through two wrappers
+    entries = [e for q in prog.catalog for e in prog.catalog[q]]
+    built = catalog.build_from(entries)
+    deploy = next(ev for ev in built["events"] if ev["event"] == "deploy")
+    assert deploy["fields"]["properties.user"] == {"class": "identifier:username"}, deploy
+    assert deploy["fields"]["properties.size"] == {"class": "number"}
+
+
+def test_names_in_facts_are_one_string_each() -> None:
+    """Identifiers are interned as nodes are built: two modules, and a body decoded twice,
+    name ``payload`` with one string object."""
+    src = b"def f(payload):\n    return payload.size\n"
+    a = extract(cst.parse_module(src), src, "a.py", "a", False)
+    b = extract(cst.parse_module(src), src, "b.py", "b", False)
+    pa, pb = a.functions["a.f"].params[0].name, b.functions["b.f"].params[0].name
+    assert pa == "payload" and pa is pb
+    packed = ir.pack_bodies(a)
+    one, two = (ir.body_of(packed, packed.functions["a.f"]) for _ in range(2))
+    assert one[0].value.attr is two[0].value.attr is b.functions["b.f"].body[0].value.attr
