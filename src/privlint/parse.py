@@ -12,9 +12,13 @@ import os
 import re
 import tokenize
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from privlint.discover import SourceFile
 from privlint.facts import ir
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def _parse_source(source: bytes, sf: SourceFile) -> ir.ModuleFacts | ParseError:
         return ParseError(sf.path, 0, 0, "too deeply nested to analyse")
 
 
-def parse_unvalidated(source: bytes) -> object:
+def parse_unvalidated(source: bytes) -> cst.Module:
     """``libcst.parse_module`` without each node's validation.
 
     Why: libcst builds every node of a parsed tree through its dataclass constructor, whose

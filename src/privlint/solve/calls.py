@@ -815,7 +815,8 @@ def call_project(prog: Program, it: Interp, qname: str, receiver: Val | None, ar
     # an object of a project class carries what its class's attributes hold (report-json.md)
     recv = func.params[0].name if receiver is not None and func.params else None
     binding = {p: v if p == recv else _with_class_attrs(prog, it, v, pos) for p, v in binding.items()}
-    # interned, as the qualified name: wrapper sites and sends' ``via`` keep them in summaries
+    # wrapper sites and sends' ``via`` keep these names in summaries: one string each (interned,
+    # and the facts' own qualified name rather than the one this call resolved, a new string)
     short = func.name if not func.cls else sys.intern(f"{func.cls.rsplit('.', 1)[-1]}.{func.name}")
     qname = func.qname
     call_step = Step(it.path, pos[0], pos[1], "call", f"passed to {short}()")

@@ -198,12 +198,12 @@ class Flow(NamedTuple):
         notes = frozen(self.notes | {note}) if note and note not in self.notes else self.notes
         if trace is self.trace and notes is self.notes:
             return self
-        return _new_flow((self.origin, trace, notes))
+        return new_flow((self.origin, trace, notes))
 
 
 # ``Flow(...)`` runs a generated Python ``__new__``; this builds the same tuple in C (a flow is
 # made at every hop of every trace)
-_new_flow = new_flow = functools.partial(tuple.__new__, Flow)
+new_flow = functools.partial(tuple.__new__, Flow)
 
 
 Flows = dict[Origin, Flow]
@@ -342,8 +342,8 @@ class Val:
             elif not x and k in ("flows", "rest", "fields"):
                 x = _EMPTY_FIELDS if k == "fields" else _EMPTY_FLOWS
             setattr(v, k, x)
-        v._tainted = self._tainted if "flows" not in kw and "rest" not in kw and "fields" not in kw \
-            else None
+        keeps_taint = "flows" not in kw and "rest" not in kw and "fields" not in kw
+        v._tainted = self._tainted if keeps_taint else None
         return v
 
     def map_flows(self, fn) -> Val:  # noqa: ANN001 - Callable[[Flow], Flow | None]
