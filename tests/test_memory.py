@@ -220,3 +220,29 @@ def test_names_in_facts_are_one_string_each() -> None:
     packed = ir.pack_bodies(a)
     one, two = (ir.body_of(packed, packed.functions["a.f"]) for _ in range(2))
     assert one[0].value.attr is two[0].value.attr is b.functions["b.f"].body[0].value.attr
+
+
+SELF_CHAIN = {
+    "m": "import getpass\n\n"
+         "class S:\n"
+         "    def __init__(self, who):\n"
+         "        self.user = who\n"
+         "        self.host = getpass.getuser()\n\n"
+         "    def copy(self):\n"
+         "        self.owner = self.user\n\n"
+         "    def prepare(self):\n"
+         "        self.copy()\n\n"
+         "    def start(self):\n"
+         "        self.prepare()\n",
+}
+
+
+def test_stores_made_only_from_the_receivers_attributes_stay_out_of_summaries() -> None:
+    """``self.owner = self.user`` is carried by the class's table, not by every summary up the
+    chain of ``self`` calls (they piled up and were applied again at every call: the standard-
+    library sample with one telemetry call took minutes, issue 7); a store from another
+    parameter stays in the summary, for the callers to apply with what they pass."""
+    prog, _ = solved(SELF_CHAIN)
+    for q in ("m.S.copy", "m.S.prepare", "m.S.start"):
+        assert not prog.summaries[q].attr_stores, q
+    assert ("m.S", "user") in prog.summaries["m.S.__init__"].attr_stores

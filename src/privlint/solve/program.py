@@ -752,8 +752,16 @@ class Program:
 
     def write_attr(self, cls: str, attr: str, v: Val, it: Interp) -> None:
         self._wrote(("attr", cls, attr), ("attrs-of", cls))
-        if v.tainted and any(o.param for o in v.all_flows()):
-            Summary.store(it.summary.attr_stores, (cls, attr), v)
+        params = {o.param for o in v.all_flows() if o.param is not None} if v.tainted else None
+        if params:
+            # a store made only from the receiver's own attributes (``self.x = self.y``) stays
+            # out of the summary: attributes are tracked per class, and the class's table
+            # carries the value to every reader. Kept, such stores piled up along chains of
+            # ``self`` calls and every call applied them all again (issue 7: the standard-
+            # library sample with one telemetry call, minutes -> 18 s)
+            receiver = it.func.params[0].name if it.self_class and it.func.params else None
+            if params != {receiver}:
+                Summary.store(it.summary.attr_stores, (cls, attr), v)
             v = _without_params(v)
         if attr not in self.class_attrs[cls]:
             self.class_attrs[cls].add(attr)
