@@ -72,6 +72,7 @@ class Interp:
         self.cur_env: Env = {}
         self.catalog: list = []  # closed SendFacts: sends whose event and fields are known here
         self.self_class = func.cls if func.cls and func.params and not _is_static(func) else None
+        self.receiver = func.params[0].name if self.self_class else None  # ``self`` (or ``cls``)
 
     # ================================================================== entry
     def run(self, extra_refs: dict[str, frozenset[str]] | None = None,

@@ -184,7 +184,6 @@ class Program:
                 self._parents.add(c.parent)
         for f in (m.body, *m.functions.values()):
             self._share_names(f, ("mentions", "stores", "attrs"))
-        for f in (m.body, *m.functions.values()):
             self.bodies.add(f)
         if self.active:  # parsed while solving: its lambdas go with what they are written in
             for q, f in m.functions.items():
@@ -759,8 +758,7 @@ class Program:
             # carries the value to every reader. Kept, such stores piled up along chains of
             # ``self`` calls and every call applied them all again (issue 7: the standard-
             # library sample with one telemetry call, minutes -> 18 s)
-            receiver = it.func.params[0].name if it.self_class and it.func.params else None
-            if params != {receiver}:
+            if params != {it.receiver}:
                 Summary.store(it.summary.attr_stores, (cls, attr), v)
             v = _without_params(v)
         if attr not in self.class_attrs[cls]:
@@ -938,7 +936,7 @@ class Program:
                 # one (callees first) or change, and this one must then run again
                 self._reads(("closure", func.qname))
                 self._reads(("final", func.parent))
-                for env in (self.closures.get(func.qname), self.final_envs.get(func.parent)):
+                for env in self._enclosing_scopes(func):
                     if env and name in env:
                         return env[name]
             v = self.read_global(mod.module, name)
@@ -950,10 +948,12 @@ class Program:
 
     def encloses(self, func: ir.Function, name: str) -> bool:
         """Whether ``name``, free in ``func``, is bound by the function around it (a closure)."""
-        if func.parent is None:
-            return False
-        return any(env and name in env for env in (self.closures.get(func.qname),
-                                                    self.final_envs.get(func.parent)))
+        return func.parent is not None and any(env and name in env for env in self._enclosing_scopes(func))
+
+    def _enclosing_scopes(self, func: ir.Function) -> tuple[Env | None, Env | None]:
+        """Where a nested function's free names are bound: the scope it was defined in, then
+        the enclosing function's scope at its end."""
+        return self.closures.get(func.qname), self.final_envs.get(func.parent or "")
 
     def is_global(self, mod: ir.ModuleFacts, name: str) -> bool:
         return (mod.module, name) in self.globals

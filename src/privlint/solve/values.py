@@ -331,19 +331,16 @@ class Val:
 
     # ------------------------------------------------------------------ building
     def replace(self, **kw: object) -> Val:
-        # a copy without ``__init__``: this value's sets are shared already (only new ones are)
-        v = _new_val(Val)
-        v.flows, v.rest, v.fields = self.flows, self.rest, self.fields
-        v.refs, v.strs, v.names, v.ids = self.refs, self.strs, self.names, self.ids
-        v._sig = None
+        # this value's sets are shared already: only the new ones given are interned
+        keeps_taint = "flows" not in kw and "rest" not in kw and "fields" not in kw
+        v = _shared_val(self.flows, self.rest, self.fields, self.refs, self.strs, self.names, self.ids,
+                        self._tainted if keeps_taint else None)
         for k, x in kw.items():
             if type(x) is frozenset:
                 x = frozen(x) if x else NO_NAMES
             elif not x and k in ("flows", "rest", "fields"):
                 x = _EMPTY_FIELDS if k == "fields" else _EMPTY_FLOWS
             setattr(v, k, x)
-        keeps_taint = "flows" not in kw and "rest" not in kw and "fields" not in kw
-        v._tainted = self._tainted if keeps_taint else None
         return v
 
     def map_flows(self, fn) -> Val:  # noqa: ANN001 - Callable[[Flow], Flow | None]
@@ -371,14 +368,11 @@ class Val:
         sets, already shared, are not interned again."""
         if not self.tainted:
             return self
-        v = _new_val(Val)
-        v.flows = {o: fn(f) for o, f in self.flows.items()} if self.flows else _EMPTY_FLOWS
-        v.rest = {o: fn(f) for o, f in self.rest.items()} if self.rest else _EMPTY_FLOWS
-        v.fields = {k: x.map_kept(fn) for k, x in self.fields.items()} if self.fields else _EMPTY_FIELDS
-        v.refs, v.strs, v.names, v.ids = self.refs, self.strs, self.names, self.ids
-        v._tainted = True
-        v._sig = None
-        return v
+        return _shared_val(
+            {o: fn(f) for o, f in self.flows.items()} if self.flows else _EMPTY_FLOWS,
+            {o: fn(f) for o, f in self.rest.items()} if self.rest else _EMPTY_FLOWS,
+            {k: x.map_kept(fn) for k, x in self.fields.items()} if self.fields else _EMPTY_FIELDS,
+            self.refs, self.strs, self.names, self.ids, True)
 
     def step(self, step: Step | None, note: str = "") -> Val:
         if not self.tainted or (step is None and not note):
@@ -401,6 +395,19 @@ EMPTY = Val()
 _new_val = object.__new__
 
 
+def _shared_val(flows: Flows, rest: Flows, fields: dict, refs: frozenset[str], strs: frozenset[str],
+                names: frozenset[str], ids: frozenset[str], tainted: bool | None) -> Val:
+    """A value built without ``__init__``, for parts that are shared already (non-empty tables,
+    or the shared empties; name sets from ``frozen``): ``Val(...)`` would intern every set
+    again, and a solve builds millions of values."""
+    v = _new_val(Val)
+    v.flows, v.rest, v.fields = flows, rest, fields
+    v.refs, v.strs, v.names, v.ids = refs, strs, names, ids
+    v._tainted = tainted
+    v._sig = None
+    return v
+
+
 def join(a: Val, b: Val) -> Val:
     if a is b or b is EMPTY:
         return a
@@ -418,17 +425,11 @@ def join(a: Val, b: Val) -> Val:
     strs = _union(a.strs, b.strs)
     if len(strs) > MAX_STRS:
         strs = frozenset(sorted(strs)[:MAX_STRS])
-    v = _new_val(Val)  # no ``__init__``: a union that is one side is shared already
-    v.flows = join_flows(a.flows, b.flows)
-    v.rest = join_flows(a.rest, b.rest)
-    v.fields = fields
-    v.refs = _shared_union(a.refs, b.refs)
-    v.strs = strs if strs is a.strs or strs is b.strs else frozen(strs)
-    v.names = _shared_union(a.names, b.names)
-    v.ids = _shared_union(a.ids, b.ids)
-    v._tainted = None
-    v._sig = None
-    return v
+    elif strs is not a.strs and strs is not b.strs:
+        strs = frozen(strs)
+    return _shared_val(join_flows(a.flows, b.flows), join_flows(a.rest, b.rest), fields,
+                       _shared_union(a.refs, b.refs), strs, _shared_union(a.names, b.names),
+                       _shared_union(a.ids, b.ids), None)
 
 
 def _shared_union(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
